@@ -1,0 +1,61 @@
+"""The seam between the pure store and whatever executes actions (Chromium, or a canned fake).
+
+The store never awaits anything: it tells the executor what to do through ``Executor`` and
+the executor answers later through ``ReplySink`` (implemented by the store). All calls happen
+on the server's event-loop thread, so neither side needs locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Protocol
+
+from .._models import TaskRequest
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """What the executor needs to open a browser session for a task."""
+
+    task_id: str
+    request: TaskRequest
+    # Cookies/storage of the profile to start from (None: fresh), in Playwright storage_state form.
+    storage_state: dict[str, Any] | None = None
+    # Local paths of files passed with ``files=[...]``.
+    file_paths: dict[str, str] = field(default_factory=dict)
+
+
+class ReplySink(Protocol):
+    """Implemented by the store: where executors deliver results."""
+
+    def post_reply(self, task_id: str, event_id: str, code: int, output: Any) -> None:
+        """Append a reply event (``code`` 200/400/500) for the request ``event_id``."""
+
+    def emit_tool_call(self, task_id: str, tool_name: str, tool_input: dict[str, Any]) -> str:
+        """Append an agent -> client ``tool_call`` event; returns its server-made event id."""
+
+    def finish_task(self, task_id: str, status: str, output: Any = None, credits: int = 0) -> None:
+        """Move a task to ``done``/``failed``/``cancelled`` with its final output."""
+
+    def save_profile_state(self, profile_id: str, storage_state: dict[str, Any]) -> None:
+        """Persist a session's cookies/storage into its profile (skipped when read-only)."""
+
+
+class Executor(Protocol):
+    """Implemented by the browser layer (and by ``pytest_smooth.testing``'s canned executor)."""
+
+    def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
+        """Start (without blocking) a session; a one-shot task (``request.task``) runs to the end."""
+
+    def submit(
+        self, task_id: str, event_id: str, action: str, action_input: dict[str, Any]
+    ) -> None:
+        """Schedule an action; its result arrives later through ``ReplySink.post_reply``."""
+
+    def tool_result(self, task_id: str, event_id: str, code: int, output: Any) -> None:
+        """The client answered the agent's ``tool_call`` ``event_id``."""
+
+    def close_session(self, task_id: str, *, graceful: bool) -> None:
+        """Tear the session down (graceful: save the profile first)."""
