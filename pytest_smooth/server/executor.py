@@ -59,3 +59,19 @@ class Executor(Protocol):
 
     def close_session(self, task_id: str, *, graceful: bool) -> None:
         """Tear the session down (graceful: save the profile first)."""
+
+
+class EvidenceSource(Protocol):
+    """Also implemented by the browser executor: what failure reports and the live view read."""
+
+    async def screenshot(self, task_id: str) -> bytes:
+        """A PNG of the session's page now (raises KeyError for an unknown/closed session)."""
+
+    async def trace_zip(self, task_id: str) -> bytes | None:
+        """The Playwright trace recorded so far (None when tracing is off)."""
+
+    def frames(self, task_id: str) -> list[tuple[int, bytes]]:
+        """Screencast frames so far as (ms timestamp, JPEG bytes), kept after the session ends."""
+
+    def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
+        """The newest screencast frame, for the live view."""
