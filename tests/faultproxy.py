@@ -1,0 +1,387 @@
+"""A fault-injecting HTTP reverse proxy for tests.
+
+``FaultProxy(upstream)`` listens on 127.0.0.1 (port 0) in a background thread and forwards every
+request to ``upstream`` (a base URL such as ``http://127.0.0.1:9321``). Rules, matched by method,
+path regex and the nth occurrence of that match, replace or damage chosen requests::
+
+    with FaultProxy("http://127.0.0.1:9321") as proxy:
+        proxy.add("GET", r"/api/v1/task/[^/]+$", Fault.status(503), nth=1, count=2)
+        proxy.add("POST", r"/event$", Fault.reset(when="after"))
+        client = SmoothClient(api_key=key, base_url=proxy.base_url + "/api/")
+
+A fault with ``when="before"`` never reaches the upstream; ``when="after"`` forwards the request
+first and then breaks the reply, so the upstream has done the work but the client cannot know.
+Every request lands in ``proxy.log``; ``proxy.count(...)`` and ``proxy.injected`` count them.
+"""
+
+from __future__ import annotations
+
+import re
+import select
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from dataclasses import field
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+from typing import Literal
+
+import httpx
+from typing_extensions import Self
+
+__all__ = ["Fault", "FaultKind", "FaultProxy", "LoggedRequest", "Rule"]
+
+FaultKind = Literal["status", "reset", "hang", "slow", "truncate", "non_json"]
+When = Literal["before", "after"]
+
+# Headers that describe one hop, not the message; the proxy sets its own.
+_HOP_HEADERS = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "te", "upgrade", "host"}
+    # httpx decodes compressed bodies, so ask the upstream for identity and never relay it.
+    | {"accept-encoding", "content-encoding"}
+)
+# The server side of a "hang" is bounded too, so a test that forgets the client never leaks.
+DEFAULT_HANG_LIMIT = 30.0
+# Longer than the long-poll cap of the backend (10 s), so held GETs pass through untouched.
+UPSTREAM_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do to a matched request. Build one with the class methods."""
+
+    kind: FaultKind
+    when: When = "before"
+    status_code: int = 503
+    retry_after: float | None = None
+    delay_ms: int = 0
+    hang_limit: float = DEFAULT_HANG_LIMIT
+    body: bytes = b""
+
+    @classmethod
+    def status(
+        cls, code: int = 503, *, retry_after: float | None = None, when: When = "before"
+    ) -> Fault:
+        """Answer ``code`` with a JSON ``{"detail": ...}`` body (and ``Retry-After`` if given)."""
+        return cls("status", when=when, status_code=code, retry_after=retry_after)
+
+    @classmethod
+    def rate_limit(cls, retry_after: float = 0.1, *, when: When = "before") -> Fault:
+        """Answer 429 with ``Retry-After: <retry_after>``."""
+        return cls.status(429, retry_after=retry_after, when=when)
+
+    @classmethod
+    def reset(cls, *, when: When = "before") -> Fault:
+        """Close the socket without a reply (an RST, as a crashed peer gives)."""
+        return cls("reset", when=when)
+
+    @classmethod
+    def hang(cls, *, limit: float = DEFAULT_HANG_LIMIT, when: When = "before") -> Fault:
+        """Never reply: hold the connection until the client leaves or ``limit`` s pass."""
+        return cls("hang", when=when, hang_limit=limit)
+
+    @classmethod
+    def slow(cls, delay_ms: int) -> Fault:
+        """Forward normally, but only after ``delay_ms`` milliseconds."""
+        return cls("slow", when="after", delay_ms=delay_ms)
+
+    @classmethod
+    def truncate(cls, *, when: When = "after") -> Fault:
+        """Announce the full Content-Length, send half of the body, then close."""
+        return cls("truncate", when=when)
+
+    @classmethod
+    def non_json(
+        cls, code: int = 502, body: bytes = b"<html>Bad Gateway</html>", *, when: When = "before"
+    ) -> Fault:
+        """Answer ``code`` with a ``text/html`` body, as a load balancer's error page does."""
+        return cls("non_json", when=when, status_code=code, body=body)
+
+
+@dataclass
+class Rule:
+    """Apply ``fault`` to occurrences ``nth`` .. ``nth + count - 1`` of method + path matches.
+
+    Occurrences are counted per rule, from 1. ``count=None`` means every one from ``nth`` on.
+    """
+
+    method: str
+    path: str
+    fault: Fault
+    nth: int = 1
+    count: int | None = 1
+    seen: int = 0
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        self._pattern = re.compile(self.path)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method == "*" or self.method == method) and bool(self._pattern.search(path))
+
+    def take(self) -> bool:
+        """Count one matching request; True when this occurrence gets the fault."""
+        self.seen += 1
+        last = None if self.count is None else self.nth + self.count - 1
+        hit = self.seen >= self.nth and (last is None or self.seen <= last)
+        self.fired += hit
+        return hit
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request seen by the proxy. ``status`` is None when no reply was sent."""
+
+    method: str
+    path: str
+    query: str
+    body: bytes
+    fault: FaultKind | None
+    forwarded: bool
+    status: int | None
+    started: float = field(compare=False)
+
+
+class FaultProxy:
+    """The proxy. Use as a context manager, or call ``start()`` and ``close()``."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.rules: list[Rule] = []
+        self.log: list[LoggedRequest] = []
+        self.injected: Counter[FaultKind] = Counter()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._http = httpx.Client(timeout=UPSTREAM_TIMEOUT)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The proxy's root, e.g. ``http://127.0.0.1:PORT`` (append ``/api/`` for a client)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, release held connections and close the upstream client."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- rules and observations ------------------------------------------------------------
+
+    def add(
+        self, method: str, path: str, fault: Fault, *, nth: int = 1, count: int | None = 1
+    ) -> Rule:
+        """Add a rule (``method`` may be ``"*"``); the first rule that fires wins."""
+        rule = Rule(method.upper(), path, fault, nth=nth, count=count)
+        with self._lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        """Drop every rule (the log and counters stay)."""
+        with self._lock:
+            self.rules.clear()
+
+    def requests(self, method: str = "*", path: str = "") -> list[LoggedRequest]:
+        """Return the logged requests with ``method`` (``"*"``: any) and a path matching it."""
+        pattern = re.compile(path)
+        with self._lock:
+            return [
+                r
+                for r in self.log
+                if (method == "*" or r.method == method.upper()) and pattern.search(r.path)
+            ]
+
+    def count(self, method: str = "*", path: str = "") -> int:
+        return len(self.requests(method, path))
+
+    @property
+    def total_injected(self) -> int:
+        with self._lock:
+            return sum(self.injected.values())
+
+    def _pick(self, method: str, path: str) -> Fault | None:
+        # Every matching rule counts the request, so each rule's ``nth`` is independent of
+        # the others; the first rule that fires wins.
+        with self._lock:
+            hits = [r for r in self.rules if r.matches(method, path) and r.take()]
+            if not hits:
+                return None
+            for extra in hits[1:]:
+                extra.fired -= 1
+            self.injected[hits[0].fault.kind] += 1
+            return hits[0].fault
+
+    def _record(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.log.append(entry)
+
+    def _forward(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
+        return self._http.request(method, self.upstream + target, headers=headers, content=body)
+
+    def _hold(self, sock: socket.socket, limit: float) -> None:
+        """Block until the client closes ``sock``, the proxy stops, or ``limit`` s pass."""
+        deadline = time.monotonic() + limit
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            readable, _, _ = select.select([sock], [], [], 0.05)
+            if readable:
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        return
+                except OSError:
+                    return
+                # A pipelined byte is not a goodbye; keep holding without busy-looping on it.
+                self._stopping.wait(0.05)
+
+
+def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(_ProxyHandler):
+        owner = proxy
+
+    return Handler
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    owner: FaultProxy
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence the default stderr access log; ``FaultProxy.log`` keeps the record."""
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _handle(self) -> None:
+        started = time.monotonic()
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        fault = self.owner._pick(self.command, path)
+        forwarded = False
+        status: int | None = None
+        try:
+            reply: httpx.Response | None = None
+            if fault is None or fault.when == "after":
+                if fault is not None and fault.kind == "slow":
+                    self.owner._stopping.wait(fault.delay_ms / 1000)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
+                try:
+                    reply = self.owner._forward(self.command, self.path, headers, body)
+                    forwarded = True
+                except httpx.HTTPError:
+                    self._send(502, b'{"detail": "fault proxy: upstream unreachable"}')
+                    status = 502
+                    return
+            status = self._apply(fault, reply)
+        finally:
+            self.owner._record(
+                LoggedRequest(
+                    self.command,
+                    path,
+                    query,
+                    body,
+                    None if fault is None else fault.kind,
+                    forwarded,
+                    status,
+                    started,
+                )
+            )
+
+    def _apply(self, fault: Fault | None, reply: httpx.Response | None) -> int | None:
+        """Send the (possibly damaged) reply; return the status sent, None if none was."""
+        if fault is None or fault.kind == "slow":
+            assert reply is not None
+            self._send(reply.status_code, reply.content, _end_headers(reply))
+            return reply.status_code
+        if fault.kind == "status":
+            extra = [] if fault.retry_after is None else [("Retry-After", f"{fault.retry_after:g}")]
+            detail = f'{{"detail": "fault proxy: injected {fault.status_code}"}}'.encode()
+            self._send(fault.status_code, detail, extra)
+            return fault.status_code
+        if fault.kind == "non_json":
+            self._send(fault.status_code, fault.body, content_type="text/html")
+            return fault.status_code
+        if fault.kind == "truncate":
+            full = reply.content if reply is not None else b'{"r": {"pad": "' + b"x" * 64 + b'"}}'
+            code = reply.status_code if reply is not None else 200
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(full)))
+            self.end_headers()
+            self.wfile.write(full[: len(full) // 2])
+            self.wfile.flush()
+            self._drop(rst=False)
+            return code
+        if fault.kind == "hang":
+            self.owner._hold(self.connection, fault.hang_limit)
+            self._drop(rst=False)
+            return None
+        self._drop(rst=True)  # reset
+        return None
+
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        headers: list[tuple[str, str]] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        self.send_response(code)
+        names = set()
+        for name, value in headers or []:
+            names.add(name.lower())
+            self.send_header(name, value)
+        if "content-type" not in names:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _drop(self, *, rst: bool) -> None:
+        """End the connection: an RST (SO_LINGER 0) for a reset, else an ordinary FIN."""
+        self.close_connection = True
+        sock = self.connection
+        try:
+            if rst:
+                # Linger 0 + close sends an RST and no FIN; the fd really closes when the
+                # handler's rfile is closed, before socketserver's own shutdown (then a no-op).
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+            else:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the client may already be gone; that is the point of most faults
+
+
+def _end_headers(reply: httpx.Response) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in reply.headers.items() if k.lower() not in _HOP_HEADERS]
