@@ -44,8 +44,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 class Upstream:
     def __init__(self) -> None:
-        handler = type("Echo", (_Echo,), {"hits": []})
-        self.hits: list[tuple[str, str]] = handler.hits
+        self.hits: list[tuple[str, str]] = []
+        handler = type("Echo", (_Echo,), {"hits": self.hits})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
