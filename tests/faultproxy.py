@@ -20,6 +20,7 @@ import re
 import select
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -156,7 +157,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._http = httpx.Client(timeout=UPSTREAM_TIMEOUT)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.errors: list[BaseException] = []
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._server.owner = self
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -261,6 +264,17 @@ class FaultProxy:
                 self._stopping.wait(0.05)
 
 
+class _Server(ThreadingHTTPServer):
+    owner: FaultProxy
+
+    def handle_error(self, request: object, client_address: object) -> None:  # noqa: ARG002
+        """Keep errors of the proxy itself in ``FaultProxy.errors`` instead of stderr."""
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, ConnectionError):
+            with self.owner._lock:
+                self.owner.errors.append(error)
+
+
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(_ProxyHandler):
         owner = proxy
@@ -301,7 +315,12 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                     self._send(502, b'{"detail": "fault proxy: upstream unreachable"}')
                     status = 502
                     return
-            status = self._apply(fault, reply)
+            try:
+                status = self._apply(fault, reply)
+            except OSError:
+                # The client left first (it timed out on a slow reply): nothing was delivered.
+                self.close_connection = True
+                status = None
         finally:
             self.owner._record(
                 LoggedRequest(

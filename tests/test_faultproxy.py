@@ -68,6 +68,7 @@ def upstream() -> Iterator[Upstream]:
 def proxy(upstream: Upstream) -> Iterator[FaultProxy]:
     with FaultProxy(upstream.url) as p:
         yield p
+    assert p.errors == []
 
 
 @pytest.fixture
