@@ -214,11 +214,11 @@ async def deals(request: Request) -> Response:
     return _render(request, "Deals", views.deals(delay_ms))
 
 
-async def deals_api(request: Request) -> Response:
+async def deals_api(_request: Request) -> Response:
     return JSONResponse(list(DEALS))
 
 
-async def products_api(request: Request) -> Response:
+async def products_api(_request: Request) -> Response:
     return JSONResponse([vars(p) for p in catalog.PRODUCTS])
 
 
@@ -229,7 +229,7 @@ async def broken(request: Request) -> Response:
 
 
 def create_app() -> Starlette:
-    """A fresh shop with its own sessions and orders."""
+    """Build a fresh shop with its own sessions and orders."""
     app = Starlette(
         routes=[
             Route("/", home),

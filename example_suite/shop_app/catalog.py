@@ -46,7 +46,7 @@ def money(amount: float) -> str:
 
 
 def find(sku: str) -> Product | None:
-    """The product with this SKU, or None."""
+    """Return the product with this SKU, or None."""
     return next((product for product in PRODUCTS if product.sku == sku), None)
 
 

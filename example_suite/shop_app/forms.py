@@ -51,7 +51,7 @@ LOGIN_MESSAGES = {"email": "Enter your email address", "password": "Enter your p
 
 
 def validate_login(values: Mapping[str, str]) -> FormState:
-    """The same checks as the browser's: both fields present, an email that looks like one."""
+    """Check what the browser checks: both fields present, an email that looks like one."""
     return FormState(values, _required(values, LOGIN_MESSAGES))
 
 
@@ -86,7 +86,7 @@ CHECKOUT_MESSAGES = {
 
 
 def validate_checkout(values: Mapping[str, str], cart_is_empty: bool) -> FormState:
-    """The browser's checks, plus what only the server knows: postal formats, coupons, the cart."""
+    """Check what the browser checks, and what only the server knows: postal codes, coupons."""
     errors = _required(values, CHECKOUT_MESSAGES)
     country = values.get("country", "")
     postal_code = values.get("postal_code", "").strip()
@@ -109,9 +109,8 @@ def checkout_form(state: FormState | None = None) -> str:
     state = state or FormState({}, {})
 
     def text(name: str, label: str, kind: str = "text", extra: str = "") -> str:
-        required = (
-            f' data-required="{CHECKOUT_MESSAGES[name]}"' if name in CHECKOUT_MESSAGES else ""
-        )
+        message = CHECKOUT_MESSAGES.get(name)
+        required = f' data-required="{message}"' if message else ""
         return f"""<label for="{name}">{label}</label>
 <input id="{name}" name="{name}" type="{kind}" value="{state.value(name)}"{required}{extra}
  aria-describedby="error-{name}">

@@ -57,12 +57,13 @@ for (const form of document.querySelectorAll("form[data-validate]")) {
   });
 }
 const toggle = document.getElementById("menu-toggle");
-toggle.addEventListener("click", () => document.querySelector("header nav").classList.toggle("open"));
+const nav = document.querySelector("header nav");
+toggle.addEventListener("click", () => nav.classList.toggle("open"));
 """
 
 
 def page(title: str, body: str, *, user: str | None = None, cart_items: int = 0) -> str:
-    """A whole HTML document: the shell around `body`, titled `<title> · Smooth Shop`."""
+    """Render a whole HTML document: the shell around `body`, titled `<title> · Smooth Shop`."""
     account = (
         f'<a href="/account" data-testid="nav-account">{escape(user)}</a>'
         if user
@@ -97,7 +98,7 @@ def page(title: str, body: str, *, user: str | None = None, cart_items: int = 0)
 
 
 def field_error(name: str, message: str = "") -> str:
-    """The slot under a form field where its validation message goes."""
+    """Render the slot under a form field where its validation message goes."""
     return (
         f'<p class="field-error" id="error-{name}" data-testid="error-{name}" '
         f'aria-live="polite">{escape(message)}</p>'
@@ -105,5 +106,5 @@ def field_error(name: str, message: str = "") -> str:
 
 
 def alert(message: str, testid: str = "form-error") -> str:
-    """A banner that announces a problem to the reader and to assistive technology."""
+    """Render a banner that announces a problem to the reader and to assistive technology."""
     return f'<div role="alert" data-testid="{testid}">{escape(message)}</div>' if message else ""

@@ -6,10 +6,14 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from .app import create_app
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class ShopServer:
@@ -29,7 +33,7 @@ class ShopServer:
         )
         self._start_timeout = start_timeout
 
-    def start(self) -> ShopServer:
+    def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + self._start_timeout
         while not self._server.started:
@@ -45,7 +49,7 @@ class ShopServer:
             self._thread.join(timeout)
         self._socket.close()
 
-    def __enter__(self) -> ShopServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -77,7 +77,7 @@ def _table(products: list[Product]) -> str:
 
 
 def product_list(products: list[Product], params: Mapping[str, str], error: str = "") -> str:
-    """The catalog as cards, or as a table with `?view=table`, under the filter form."""
+    """Render the catalog as cards, or as a table with `?view=table`, under the filters."""
     table_view = params.get("view") == "table"
     other = {k: v for k, v in params.items() if k != "view" and v}
     switch = urlencode(other if table_view else {**other, "view": "table"})
@@ -122,7 +122,7 @@ Price: <span itemprop="price">{product.price:,.2f}</span>
 
 
 def cart(lines: list[tuple[Product, int]]) -> str:
-    """The cart as a table with its total, and the way to checkout."""
+    """Render the cart as a table with its total, and the way to checkout."""
     if not lines:
         return '<h1>Your cart</h1><p data-testid="cart-empty">Your cart is empty.</p>'
     rows = "\n".join(
@@ -171,7 +171,7 @@ def deals(delay_ms: int) -> str:
 
 
 def status(failing: bool) -> str:
-    """The status page; with the failure flag it shows the error banner of a broken page."""
+    """Render the status page; with the failure flag, the error banner of a broken page."""
     if failing:
         return "<h1>Status</h1>" + alert(
             "Something went wrong: the inventory service is unavailable (error 500).",
@@ -181,7 +181,7 @@ def status(failing: bool) -> str:
 
 
 def account(name: str, email: str, since: str) -> str:
-    """The signed-in user's account page."""
+    """Render the signed-in user's account page."""
     return f"""<h1>Your account</h1>
 <p data-testid="welcome">Signed in as {escape(name)}</p>
 <dl>
