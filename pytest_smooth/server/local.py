@@ -15,9 +15,11 @@ import socket
 import tempfile
 import threading
 from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from typing import cast
 
 import uvicorn
 from typing_extensions import Self
@@ -35,6 +37,17 @@ DEFAULT_START_TIMEOUT = 60.0
 DEFAULT_STOP_TIMEOUT = 30.0
 # Open long polls hold a connection up to MAX_LONG_POLL; shutdown does not wait for them.
 GRACEFUL_SHUTDOWN = 2
+
+
+def _executor_stats(executor: object) -> Callable[[], Mapping[str, Any]] | None:
+    """Return the executor's figures for ``/local/stats`` (contexts, browser pid), if any."""
+    stats = getattr(executor, "stats", None)
+    if callable(stats):
+        return cast("Callable[[], Mapping[str, Any]]", stats)
+    count = getattr(executor, "context_count", None)
+    if callable(count):
+        return lambda: {"contexts": count()}
+    return None
 
 
 class LocalServer:
@@ -223,9 +236,7 @@ class LocalServer:
             if starter is not None:
                 await asyncio.wait_for(starter(), start_timeout)
             self.store.executor = executor
-            stats = getattr(executor, "stats", None)
-            if callable(stats):
-                self.store.extra_stats = stats
+            self.store.extra_stats = _executor_stats(executor)
             await self._uvicorn_serve(sock, executor)
         finally:
             for task_id in [t for t, state in self.store.tasks.items() if not state.finished]:
