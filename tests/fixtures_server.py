@@ -1,3 +1,85 @@
-"""Fixtures for tests that need the local backend (filled in with the server)."""
+"""Fixtures for tests that need the local backend or a site to point a browser at.
+
+- ``local_server``: one ``LocalServer`` with the real Playwright executor for the whole run,
+  skipped (with the reason) only when discovery finds no browser.
+- ``static_site``: an HTTP server on loopback serving a folder of pages; tests add their own
+  pages with ``static_site.page("name.html", html)`` and get the URL back.
+"""
 
 from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_smooth.server.discovery import BrowserNotFoundError
+from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.local import LocalServer
+
+# Pages shipped with the tests (if any) are copied into the served folder.
+PAGES_DIR = Path(__file__).parent / "pages"
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    """Return the local backend with real Chromium, shared by the whole test session."""
+    try:
+        find_browser()
+    except BrowserNotFoundError as exc:
+        pytest.skip(f"no browser for the local backend: {exc}")
+    with LocalServer(prewarm=1) as server:
+        yield server
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean (the stdlib handler logs every request to stderr)."""
+
+
+class StaticSite:
+    """A folder served over HTTP on 127.0.0.1; ``url`` is its root (no trailing slash)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="static-site", daemon=True
+        )
+        self._thread.start()
+
+    def page(self, name: str, html: str) -> str:
+        """Write ``html`` to ``name`` under the root and return its URL."""
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+        return self.url_for(name)
+
+    def url_for(self, name: str) -> str:
+        return f"{self.url}/{name.lstrip('/')}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
+    """Serve a folder of test pages (a copy of tests/pages, if present) on loopback."""
+    root = tmp_path_factory.mktemp("site")
+    if PAGES_DIR.is_dir():
+        shutil.copytree(PAGES_DIR, root, dirs_exist_ok=True)
+    site = StaticSite(root)
+    try:
+        yield site
+    finally:
+        site.close()
