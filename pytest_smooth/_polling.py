@@ -70,6 +70,15 @@ class ToolCall:
     name: str
     input: dict[str, Any]
 
+    def reply(self, code: int, output: Any) -> dict[str, Any]:
+        """Return the POST /task/{id}/event body that answers this call (same event id)."""
+        return {
+            "name": "tool_call",
+            "id": self.event_id,
+            "payload": {"code": code, "output": output},
+            "timestamp": None,
+        }
+
 
 @dataclass
 class PollUpdate:

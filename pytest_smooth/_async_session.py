@@ -1,0 +1,288 @@
+"""``AsyncSmoothSession``: the async twin of ``SmoothSession``, same method names, awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Generator
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import overload
+
+from ._base_client import Timeout
+from ._base_client import log
+from ._base_session import BaseSmoothSession
+from ._base_session import M
+from ._base_session import capped
+from ._constants import MIN_POLL_INTERVAL
+from ._exceptions import NotFoundError
+from ._exceptions import SessionClosedError
+from ._exceptions import SmoothConnectionError
+from ._exceptions import SmoothError
+from ._models import TaskResponse
+from ._polling import ActionReply
+from ._polling import ToolCall
+from ._types import NOT_GIVEN
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._async_client import AsyncSmoothClient
+
+__all__ = ["AsyncSessionOpener", "AsyncSmoothSession"]
+
+
+class AsyncSmoothSession(BaseSmoothSession):
+    """An asynchronous browser session: the same methods as ``SmoothSession``, awaited."""
+
+    def __init__(
+        self,
+        client: AsyncSmoothClient,
+        task: TaskResponse,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+        tools: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        super().__init__(client, task, timeout=timeout, tools=tools)
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def goto(self, url: str, *, timeout: Timeout = NOT_GIVEN) -> None:
+        """Navigate the session's tab to ``url``."""
+        await self._act("browser_action", "goto", {"url": url}, timeout)
+
+    async def evaluate_js(self, js: str, args: Any = None, *, timeout: Timeout = NOT_GIVEN) -> Any:
+        """Run JavaScript in the page and return its JSON value."""
+        return await self._act("browser_action", "evaluate_js", {"js": js, "args": args}, timeout)
+
+    @overload
+    async def extract(
+        self, schema: type[M], prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
+    ) -> M: ...
+    @overload
+    async def extract(
+        self, schema: Mapping[str, Any], prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
+    ) -> Any: ...
+    async def extract(
+        self, schema: Any, prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
+    ) -> Any:
+        """Extract data matching a JSON schema, or a pydantic model (returns an instance)."""
+        payload, model = self._extract_input(schema, prompt)
+        return await self._act("browser_action", "extract", payload, timeout, model)
+
+    @overload
+    async def run_task(
+        self,
+        task: str,
+        max_steps: int = ...,
+        *,
+        response_model: type[M],
+        url: str | None = ...,
+        secrets: Mapping[str, Any] | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        timeout: Timeout = ...,
+    ) -> M: ...
+    @overload
+    async def run_task(
+        self,
+        task: str,
+        max_steps: int = ...,
+        response_model: Mapping[str, Any] | None = ...,
+        url: str | None = ...,
+        secrets: Mapping[str, Any] | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        *,
+        timeout: Timeout = ...,
+    ) -> Any: ...
+    async def run_task(
+        self,
+        task: str,
+        max_steps: int = 32,
+        response_model: Any = None,
+        url: str | None = None,
+        secrets: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> Any:
+        """Let the agent do ``task`` in this session; secrets are redacted everywhere."""
+        payload = self._run_task_input(task, max_steps, response_model, url, secrets, metadata)
+        model = response_model if isinstance(response_model, type) else None
+        return await self._act("session_action", "run_task", payload, timeout, model)
+
+    async def refresh(self) -> TaskResponse:
+        """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
+        response = await self._client._get_task(self._id, {"event_t": self._state.cursor})
+        self._apply(response)
+        return response
+
+    async def wait_recording_url(self, timeout: float = 30.0) -> str | None:
+        """Poll until the recording URL is known; None if there is none or time runs out."""
+        clock, deadline, delay = (
+            self._client._clock,
+            self._client._clock() + timeout,
+            MIN_POLL_INTERVAL,
+        )
+        while True:
+            await self.refresh()
+            if self._recording_url is not None:
+                return self._recording_url or None
+            if clock() >= deadline:
+                return None
+            await self._client._sleep(capped(delay, deadline, clock()))
+            delay = min(delay * 2, self._client.poll_interval)
+
+    async def close(self, *, force: bool = False, timeout: Timeout = NOT_GIVEN) -> None:
+        """Close gracefully (session_action close), falling back to DELETE; idempotent."""
+        if self.closed:
+            self._closed = True
+            return
+        if not force:
+            try:
+                await self._act("session_action", "close", None, self._close_limit(timeout))
+            except SessionClosedError:
+                pass
+            except SmoothError as err:
+                log.info("graceful close of session %s failed (%s); deleting it", self._id, err)
+                return await self._delete()
+            self._closed = True
+            return
+        await self._delete()
+
+    aclose = close
+
+    async def _delete(self) -> None:
+        try:
+            await self._client.delete_task(self._id)
+        except NotFoundError:
+            pass  # already finished: "not found or already completed"
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Cancellation and Ctrl-C: no graceful wait, just DELETE.
+        await self.close(force=exc_type is not None and not issubclass(exc_type, Exception))
+
+    # --- the action loop ---------------------------------------------------------------
+
+    async def _act(
+        self,
+        kind: str,
+        action: str,
+        payload: dict[str, Any] | None,
+        timeout: Timeout,
+        model: Any = None,
+    ) -> Any:
+        limit = self._limit(timeout)
+        self._check_open(action)
+        clock = self._client._clock
+        start = clock()
+        deadline = None if limit is None else start + limit
+        try:
+            await asyncio.wait_for(self._lock.acquire(), limit)
+        except asyncio.TimeoutError:
+            raise self._busy_error(action, limit) from None
+        try:
+            self._check_open(action)
+            event_id, body, record = self._begin(kind, action, payload)
+            reply: ActionReply | None = None
+            try:
+                try:
+                    await self._client._post_event(self._id, body)
+                except SmoothError as err:
+                    raise self._post_failed(action, err) from err
+                reply = await self._wait(event_id, action, deadline, limit)
+                if reply.error is not None:
+                    raise reply.error
+                result = self._convert(action, reply.output, model)
+            except BaseException as exc:
+                self._state.forget(event_id)
+                self._end(record, clock() - start, reply, exc)
+                raise
+            self._end(record, clock() - start, reply)
+            return result
+        finally:
+            self._lock.release()
+
+    async def _wait(
+        self, event_id: str, action: str, deadline: float | None, limit: float | None
+    ) -> ActionReply:
+        client = self._client
+        while True:
+            reply = self._state.take(event_id)
+            if reply is not None:
+                return reply
+            if self._state.finished:
+                raise self._ended_error(action)
+            if deadline is not None and client._clock() >= deadline:
+                raise self._timeout_error(action, limit)
+            try:
+                response, elapsed, wait = await client._poll(self._id, self._state, deadline)
+            except SmoothConnectionError as err:
+                if deadline is not None and client._clock() >= deadline:
+                    raise self._timeout_error(action, limit) from err
+                raise
+            update = self._state.feed(response, elapsed=elapsed, wait=wait)
+            self._apply(response)
+            for call in update.tool_calls:
+                await self._answer(call)
+            if update.delay and not (update.replies or update.finished):
+                await client._sleep(capped(update.delay, deadline, client._clock()))
+
+    async def _answer(self, call: ToolCall) -> None:
+        func = self._tool_function(call)
+        if func is None:
+            code, output = 400, f"unknown tool: {call.name}"
+        else:
+            try:
+                output = func(**call.input)
+                if inspect.isawaitable(output):
+                    output = await output
+                code = 200
+            except Exception as err:
+                code, output = self._tool_failure(call, err)
+        try:
+            await self._client._post_event(self._id, call.reply(code, output))
+        except SmoothError as err:
+            log.warning("could not answer tool call %s: %s", call.event_id, err)
+
+
+class AsyncSessionOpener:
+    """What ``AsyncSmoothClient.session()`` returns: await it, or use it with ``async with``."""
+
+    def __init__(self, opener: Callable[[], Awaitable[AsyncSmoothSession]]) -> None:
+        self._opener: Callable[[], Awaitable[AsyncSmoothSession]] | None = opener
+        self._session: AsyncSmoothSession | None = None
+
+    async def _open(self) -> AsyncSmoothSession:
+        if self._opener is None:
+            raise RuntimeError("this session() call was already awaited; call session() again")
+        opener, self._opener = self._opener, None
+        self._session = await opener()
+        return self._session
+
+    def __await__(self) -> Generator[Any, None, AsyncSmoothSession]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> AsyncSmoothSession:
+        return await self._open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.__aexit__(exc_type, exc, tb)

@@ -1,0 +1,318 @@
+"""The pure half of the clients: configuration, URLs, headers, envelope, errors, retries.
+
+Nothing here sends a request or sleeps; ``SmoothClient`` and ``AsyncSmoothClient`` in
+``_client.py`` hold only the I/O lines around these methods.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+from typing import Any
+from typing import TypeVar
+
+import httpx
+import pydantic
+
+from ._constants import API_KEY_HEADER
+from ._constants import API_VERSION
+from ._constants import DEFAULT_ACTION_TIMEOUT
+from ._constants import DEFAULT_BASE_URL
+from ._constants import DEFAULT_MAX_RETRIES
+from ._constants import DEFAULT_REQUEST_TIMEOUT
+from ._constants import ENV_API_KEY
+from ._constants import ENV_BASE_URL
+from ._constants import MAX_LONG_POLL
+from ._constants import POLL_INTERVAL
+from ._exceptions import SmoothConnectionError
+from ._exceptions import SmoothError
+from ._exceptions import SmoothProtocolError
+from ._exceptions import SmoothStatusError
+from ._exceptions import SmoothTimeoutError
+from ._exceptions import TaskFailedError
+from ._exceptions import status_error_for
+from ._models import TaskRequest
+from ._models import TaskResponse
+from ._models import ToolSignature
+from ._polling import parse_retry_after
+from ._polling import retry_delay
+from ._redact import Redactor
+from ._redact import get_logger
+from ._types import NOT_GIVEN
+from ._types import NotGiven
+
+__all__ = ["BaseSmoothClient", "FileInput", "Timeout", "Tool", "hold", "late", "remaining"]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+Timeout = float | None | NotGiven
+FileInput = str | os.PathLike[str] | bytes | IO[bytes]
+Tool = Callable[..., Any]
+
+log = get_logger("pytest_smooth.client")
+
+# A held long-poll GET may take its hold plus this much before the read times out.
+LONG_POLL_MARGIN = 5.0
+_SNIPPET = 200
+
+
+def remaining(deadline: float | None, now: float) -> float | None:
+    """Return the seconds left until ``deadline`` (None: no deadline)."""
+    return None if deadline is None else deadline - now
+
+
+def hold(left: float | None) -> float:
+    """Return how long a long-poll GET may be held, given the seconds left."""
+    return MAX_LONG_POLL if left is None else max(min(left, MAX_LONG_POLL), 0.0)
+
+
+def late(deadline: float | None, now: float, delay: float) -> bool:
+    """Tell whether a retry after ``delay`` would start after the caller's deadline."""
+    return deadline is not None and now + delay >= deadline
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pytest-smooth")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
+        return "0+unknown"
+
+
+USER_AGENT = f"pytest-smooth/{_version()}"
+
+
+def schema_of(model: Any) -> dict[str, Any] | None:
+    """Return the JSON schema of a dict, a pydantic model class, or None."""
+    if model is None:
+        return None
+    if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+        return model.model_json_schema()
+    if isinstance(model, Mapping):
+        return dict(model)
+    raise TypeError(f"expected a JSON schema dict or a pydantic model class, got {model!r}")
+
+
+class BaseSmoothClient:
+    """Configuration and pure helpers shared by ``SmoothClient`` and ``AsyncSmoothClient``."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        request_timeout: httpx.Timeout = DEFAULT_REQUEST_TIMEOUT,
+        redact: Iterable[str] = (),
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
+        if not key:
+            raise SmoothError(f"no API key: pass api_key=... or set the {ENV_API_KEY} variable")
+        base = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        self._api_key = key
+        self.base_url = base
+        self.api_url = f"{base.rstrip('/')}/{API_VERSION}"
+        self.timeout: float | None = (
+            DEFAULT_ACTION_TIMEOUT if isinstance(timeout, NotGiven) else _positive(timeout)
+        )
+        self.max_retries = max_retries
+        self.request_timeout = request_timeout
+        self.poll_interval = poll_interval
+        self.redactor = Redactor([key, *redact])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} api_url={self.api_url!r}>"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            API_KEY_HEADER: self._api_key,
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_url}/{path.lstrip('/')}"
+
+    def _action_timeout(
+        self, timeout: Timeout, default: float | NotGiven | None = NOT_GIVEN
+    ) -> float | None:
+        """Resolve a per-call timeout: a number, None (no limit), or NOT_GIVEN (the default)."""
+        if not isinstance(timeout, NotGiven):
+            return _positive(timeout)
+        if not isinstance(default, NotGiven):
+            return default
+        return self.timeout
+
+    def _poll_timeout(self, wait: float) -> httpx.Timeout:
+        """Timeout of a long-poll GET: the hold plus a margin, never less than a plain GET's."""
+        read = self.request_timeout.read
+        hold = wait + LONG_POLL_MARGIN
+        return httpx.Timeout(
+            self.request_timeout.connect,
+            read=max(hold, read) if read is not None else hold,
+            write=self.request_timeout.write,
+            pool=self.request_timeout.pool,
+        )
+
+    # --- responses -------------------------------------------------------------------------
+
+    def _retry_delay(
+        self,
+        method: str,
+        attempt: int,
+        *,
+        response: httpx.Response | None = None,
+        error: Exception | None = None,
+    ) -> float | None:
+        return retry_delay(
+            method,
+            attempt,
+            self.max_retries,
+            status_code=None if response is None else response.status_code,
+            headers=None if response is None else response.headers,
+            error=error,
+        )
+
+    def _parse(self, response: httpx.Response, method: str) -> Any:
+        """Unwrap ``{"r": ...}`` from a success, or raise the error that the status maps to."""
+        url = str(response.request.url)
+        where = f"{method} {self._path(url)}"
+        try:
+            body = response.json()
+        except ValueError:
+            body = _NOT_JSON
+        if response.is_error:
+            raise self._status_error(response, body, where, method, url)
+        if isinstance(body, dict) and "r" in body:
+            return body["r"]
+        kind = "a non-JSON body" if body is _NOT_JSON else "a body without 'r'"
+        raise SmoothProtocolError(
+            self.redactor.redact(
+                f"{where} returned HTTP {response.status_code} with {kind}"
+                f" ({response.headers.get('content-type', 'no content type')}):"
+                f" {_snippet(response.text)}"
+            ),
+            method=method,
+            url=url,
+        )
+
+    def _status_error(
+        self, response: httpx.Response, body: Any, where: str, method: str, url: str
+    ) -> SmoothStatusError:
+        if isinstance(body, dict) and "detail" in body:
+            detail = self.redactor.redact_value(body["detail"])
+        elif body is _NOT_JSON:
+            detail = self.redactor.redact(_snippet(response.text))
+        else:
+            detail = self.redactor.redact_value(body)
+        text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
+        status = response.status_code
+        cls = status_error_for(status)
+        return cls(
+            self.redactor.redact(f"{where} failed: HTTP {status} {response.reason_phrase}: {text}"),
+            status_code=status,
+            detail=detail,
+            method=method,
+            url=url,
+            retry_after=parse_retry_after(response.headers),
+        )
+
+    def _transport_error(self, error: Exception, method: str, url: str) -> SmoothConnectionError:
+        where = f"{method} {self._path(url)}"
+        timed_out = isinstance(error, httpx.TimeoutException)
+        cls = SmoothTimeoutError if timed_out else SmoothConnectionError
+        text = str(error) or type(error).__name__
+        return cls(self.redactor.redact(f"{where}: {text}"), method=method, url=url)
+
+    def _model(self, cls: type[M], value: Any, what: str) -> M:
+        try:
+            return cls.model_validate(value)
+        except pydantic.ValidationError as err:
+            raise SmoothProtocolError(
+                self.redactor.redact(f"{what}: unexpected reply shape: {_snippet(repr(value))}")
+            ) from err
+
+    def _finished(self, response: TaskResponse) -> TaskResponse:
+        """Return a task that ended ``done``; raise TaskFailedError for failed or cancelled."""
+        if response.status == "done":
+            return response
+        output = self.redactor.redact_value(response.output)
+        raise TaskFailedError(
+            self.redactor.redact(
+                f"task {response.id} ended {response.status}: {_snippet(repr(output))}"
+            ),
+            task_id=response.id,
+            status=response.status,
+            output=output,
+        )
+
+    def _path(self, url: str) -> str:
+        return url[len(self.api_url) :] if url.startswith(self.api_url) else url
+
+    def _log(self, method: str, url: str, status: int | str, elapsed: float) -> None:
+        log.debug("%s %s -> %s (%.0f ms)", method, self._path(url), status, elapsed * 1000)
+
+    # --- request bodies -----------------------------------------------------------------
+
+    def _task_body(self, task: str | None, **options: Any) -> dict[str, Any]:
+        """Build the POST /task body, validated (e.g. max_steps 2..128) before any I/O."""
+        options["response_model"] = schema_of(options.get("response_model"))
+        tools = options.get("custom_tools")
+        if tools is not None:
+            options["custom_tools"] = [
+                t if isinstance(t, ToolSignature) else ToolSignature.model_validate(t)
+                for t in tools
+            ]
+        try:
+            request = TaskRequest(task=task, **options)
+        except pydantic.ValidationError as err:
+            raise ValueError(self.redactor.redact(f"invalid task options: {err}")) from None
+        return request.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @staticmethod
+    def _file_parts(
+        file: FileInput, name: str | None, purpose: str | None
+    ) -> tuple[dict[str, tuple[str, Any]], dict[str, str]]:
+        if isinstance(file, (str, os.PathLike)):
+            path = Path(file)
+            content: Any = path.read_bytes()
+            name = name or path.name
+        elif isinstance(file, bytes):
+            content = file
+        else:
+            content = file.read()
+            name = name or os.path.basename(str(getattr(file, "name", "")))
+        if not name:
+            raise ValueError("upload_file needs name=... for bytes or an unnamed stream")
+        data = {"file_purpose": purpose} if purpose is not None else {}
+        return {"file": (os.path.basename(name), content)}, data
+
+
+class _NotJson:
+    def __repr__(self) -> str:
+        return "<not JSON>"
+
+
+_NOT_JSON: Any = _NotJson()
+
+
+def _positive(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout!r}")
+    return float(timeout)
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET else f"{text[:_SNIPPET]}... ({len(text)} chars)"

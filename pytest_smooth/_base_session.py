@@ -1,0 +1,319 @@
+"""The pure half of the sessions: state, action payloads, the event log, tool results.
+
+``SmoothSession`` and ``AsyncSmoothSession`` (``_session.py``) add only the send/poll/sleep
+lines. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import secrets as _secrets
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+from typing import TypeVar
+
+import pydantic
+
+from ._base_client import BaseSmoothClient
+from ._base_client import Timeout
+from ._base_client import log
+from ._base_client import schema_of
+from ._constants import FINISHED_STATUSES
+from ._exceptions import BadRequestError
+from ._exceptions import SessionClosedError
+from ._exceptions import SmoothActionError
+from ._exceptions import SmoothError
+from ._exceptions import SmoothTimeoutError
+from ._models import ActionRecord
+from ._models import SecretValue
+from ._models import TaskResponse
+from ._polling import ActionReply
+from ._polling import PollState
+from ._polling import ToolCall
+from ._redact import Redactor
+from ._types import NOT_GIVEN
+
+__all__ = ["BaseSmoothSession", "Listener", "M", "capped", "new_event_id"]
+
+Listener = Callable[[ActionRecord], None]
+# Graceful close waits at most this long before falling back to DELETE.
+CLOSE_TIMEOUT = 15.0
+# Strings in the event log are cut to this many characters.
+MAX_LOGGED_CHARS = 200
+_ALPHABET = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def capped(delay: float, deadline: float | None, now: float) -> float:
+    """Return ``delay``, shortened so that it ends by ``deadline``."""
+    return delay if deadline is None else max(min(delay, deadline - now), 0.0)
+
+
+def new_event_id() -> str:
+    """Return a 21-character nanoid-like event id (as the SDK sends) from ``secrets``."""
+    return "".join(_secrets.choice(_ALPHABET) for _ in range(21))
+
+
+def shorten(value: Any, limit: int = MAX_LOGGED_CHARS) -> Any:
+    """Cut long strings inside a JSON-like value, saying how long they were."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} chars)"
+    if isinstance(value, dict):
+        return {k: shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [shorten(v, limit) for v in value]
+    return value
+
+
+def _tool_signature(name: str, func: Callable[..., Any]) -> dict[str, Any]:
+    doc = inspect.getdoc(func) or name
+    params = inspect.signature(func).parameters
+    return {
+        "name": name,
+        "description": doc.splitlines()[0],
+        "inputs": {p: {"type": "any", "description": p} for p in params},
+        "output": "any",
+    }
+
+
+class BaseSmoothSession:
+    """State and pure helpers shared by ``SmoothSession`` and ``AsyncSmoothSession``."""
+
+    def __init__(
+        self,
+        client: BaseSmoothClient,
+        task: TaskResponse,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+        tools: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        self._base = client
+        self._id = task.id
+        self._timeout = client._action_timeout(timeout)
+        self._tools = dict(tools or {})
+        self._state = PollState(max_interval=client.poll_interval)
+        self._records: list[ActionRecord] = []
+        self._listeners: list[Listener] = []
+        self._closed = False
+        self._credits = 0.0
+        self._task = task
+        self.label: str | None = None
+        self._live_url: str | None = None
+        self._recording_url: str | None = None
+        self._apply(task)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id={self._id!r} status={self.status!r}>"
+
+    # --- public state ----------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def status(self) -> str:
+        return self._task.status
+
+    @property
+    def live_url(self) -> str | None:
+        return self._live_url
+
+    @property
+    def recording_url(self) -> str | None:
+        return self._recording_url
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or self._state.finished or self.status in FINISHED_STATUSES
+
+    @property
+    def events(self) -> list[ActionRecord]:
+        return list(self._records)
+
+    @property
+    def credits_used(self) -> float:
+        return max(self._credits, float(self._task.credits_used or 0))
+
+    @property
+    def redactor(self) -> Redactor:
+        return self._base.redactor
+
+    def add_listener(self, callback: Listener) -> None:
+        """Call ``callback(record)`` each time an action's record completes."""
+        self._listeners.append(callback)
+
+    # --- pure helpers for the twins ------------------------------------------------------
+
+    @staticmethod
+    def _options(
+        options: dict[str, Any], tools: Mapping[str, Callable[..., Any]] | None
+    ) -> dict[str, Any]:
+        """Session options with a signature added for each tool not already declared."""
+        if not tools:
+            return options
+        declared = list(options.get("custom_tools") or [])
+        names = {t["name"] if isinstance(t, Mapping) else t.name for t in declared}
+        declared += [_tool_signature(n, f) for n, f in tools.items() if n not in names]
+        return {**options, "custom_tools": declared}
+
+    def _apply(self, task: TaskResponse) -> None:
+        # The poll state's status is only set by feed(), after the events of the same response.
+        self._task = task
+        if task.live_url is not None:
+            self._live_url = task.live_url
+        if task.recording_url is not None:
+            self._recording_url = task.recording_url
+
+    def _limit(self, timeout: Timeout) -> float | None:
+        return self._base._action_timeout(timeout, self._timeout)
+
+    def _check_open(self, action: str) -> None:
+        if self.closed:
+            raise SessionClosedError(
+                f"{action} on session {self._id}, which is {self._state_name()}"
+            )
+
+    def _state_name(self) -> str:
+        return "closed" if self._closed else f"finished ({self.status})"
+
+    def _begin(
+        self, kind: str, action: str, payload_input: dict[str, Any] | None
+    ) -> tuple[str, dict[str, Any], ActionRecord]:
+        event_id = new_event_id()
+        payload: dict[str, Any] = {"name": action}
+        if payload_input is not None:
+            payload["input"] = payload_input
+        record = ActionRecord(
+            action=action,
+            input=shorten(self._base.redactor.redact_value(payload_input or {})),
+            event_id=event_id,
+            started_at=time.time(),
+            test_nodeid=self.label,
+        )
+        self._state.expect(event_id, action)
+        body = {"name": kind, "id": event_id, "payload": payload, "timestamp": None}
+        return event_id, body, record
+
+    def _end(
+        self,
+        record: ActionRecord,
+        elapsed: float,
+        reply: ActionReply | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        redactor = self._base.redactor
+        record.duration = elapsed
+        if reply is not None:
+            record.server_duration = reply.duration
+            record.credits_used = reply.credits_used
+            self._credits += reply.credits_used
+            error = error or reply.error
+            if error is None:
+                text = json.dumps(reply.output, default=str)
+                record.output_preview = shorten(redactor.redact(text))
+        if error is None:
+            record.outcome = "ok"
+        else:
+            record.outcome = "timeout" if isinstance(error, SmoothTimeoutError) else "error"
+            record.error = shorten(redactor.redact(f"{type(error).__name__}: {error}"))
+        self._records.append(record)
+        for listener in list(self._listeners):
+            try:
+                listener(record)
+            except Exception:
+                log.exception("event listener %r failed", listener)
+
+    def _timeout_error(self, action: str, limit: float | None) -> SmoothTimeoutError:
+        return SmoothTimeoutError(f"{action} did not finish within {limit} s (session {self._id})")
+
+    def _busy_error(self, action: str, limit: float | None) -> SmoothTimeoutError:
+        return SmoothTimeoutError(
+            f"{action} could not start within {limit} s: another action is still running"
+            f" on session {self._id}"
+        )
+
+    def _ended_error(self, action: str) -> SessionClosedError:
+        return SessionClosedError(
+            f"session {self._id} ended ({self.status}) before {action} got its reply"
+        )
+
+    def _post_failed(self, action: str, error: SmoothError) -> SmoothError:
+        """Map a failed POST event: a 400 "Session closed" becomes SessionClosedError."""
+        if isinstance(error, BadRequestError) and "closed" in str(error.detail).lower():
+            self._closed = True
+            return SessionClosedError(f"{action} on session {self._id}, which is closed")
+        return error
+
+    def _close_limit(self, timeout: Timeout) -> float:
+        limit = self._limit(timeout)
+        if isinstance(timeout, (int, float)) and limit is not None:
+            return limit
+        return CLOSE_TIMEOUT if limit is None else min(limit, CLOSE_TIMEOUT)
+
+    def _tool_failure(self, call: ToolCall, error: Exception) -> tuple[int, Any]:
+        """Return the reply to a tool that raised: 400 for SmoothActionError, else 500."""
+        text = self._base.redactor.redact(str(error) or type(error).__name__)
+        log.warning("tool %s raised: %s", call.name, text)
+        return (400 if isinstance(error, SmoothActionError) else 500), text
+
+    def _tool_function(self, call: ToolCall) -> Callable[..., Any] | None:
+        return self._tools.get(call.name)
+
+    # --- inputs ------------------------------------------------------------------------
+
+    @staticmethod
+    def _extract_input(schema: Any, prompt: str | None) -> tuple[dict[str, Any], Any]:
+        model = schema if isinstance(schema, type) else None
+        return {"schema": schema_of(schema), "prompt": prompt}, model
+
+    def _run_task_input(
+        self,
+        task: str,
+        max_steps: int,
+        response_model: Any,
+        url: str | None,
+        secrets: Mapping[str, Any] | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        if not 2 <= max_steps <= 128:
+            raise ValueError(f"max_steps must be between 2 and 128, got {max_steps}")
+        wire_secrets: dict[str, Any] | None = None
+        if secrets is not None:
+            wire_secrets = {}
+            for name, secret in secrets.items():
+                raw = {"value": secret} if isinstance(secret, str) else secret
+                try:
+                    value = SecretValue.model_validate(raw)
+                except pydantic.ValidationError:
+                    raise ValueError(
+                        f"secret {name!r} must be a string or"
+                        " {'value': ..., 'allowed_urls': [...]}"
+                    ) from None
+                # Registered before anything is sent or logged.
+                self._base.redactor.add(value.value)
+                wire_secrets[name] = value.model_dump()
+        return {
+            "task": task,
+            "max_steps": max_steps,
+            "response_model": schema_of(response_model),
+            "url": url,
+            "metadata": dict(metadata) if metadata is not None else None,
+            "secrets": wire_secrets,
+        }
+
+    def _convert(self, action: str, output: Any, model: Any) -> Any:
+        if model is None:
+            return output
+        try:
+            return model.model_validate(output)
+        except pydantic.ValidationError as err:
+            text = self._base.redactor.redact(
+                f"{action} output does not match {model.__name__}: {err}"
+            )
+            raise SmoothActionError(text, action=action, output=output) from None
