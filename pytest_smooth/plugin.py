@@ -1,3 +1,137 @@
-"""pytest entry point for pytest-smooth (placeholder until the plugin lands)."""
+"""pytest entry point of pytest-smooth (``pytest11: smooth``); ``-p no:smooth`` disables it all.
+
+Options and ini keys, the hook specs, the ``smooth`` marker, the report header, the end-of-run
+close sweep and the terminal summary live here; fixtures and reports are in the modules below.
+"""
 
 from __future__ import annotations
+
+import importlib.util
+from typing import Any
+from typing import Final
+
+import pytest
+
+from . import hookspecs
+from .lifecycle import SETTINGS_KEY
+from .lifecycle import TRACKER_KEY
+from .lifecycle import LifecycleStats
+from .session_options import MARKER_LINE
+from .session_options import RUN_ID_INPUT
+from .session_options import run_id
+from .settings import add_options
+from .settings import resolve
+
+# assertions.py may not exist yet in every checkout; load it only when it does.
+pytest_plugins = ["pytest_smooth.fixtures", "pytest_smooth.reporting"]
+if importlib.util.find_spec("pytest_smooth.assertions") is not None:
+    pytest_plugins.append("pytest_smooth.assertions")
+
+WORKER_OUTPUT: Final = "smooth_lifecycle"
+STATS_KEY: Final = pytest.StashKey[LifecycleStats]()  # merged worker stats, controller only
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_LINE)
+    settings = config.stash[SETTINGS_KEY] = resolve(config)
+    run_id(config)
+    _configure_expect(settings.expect_timeout)
+
+
+def _configure_expect(default_timeout: float) -> None:
+    """Pass the expect() default timeout on, if assertions.py is there (it may land later)."""
+    try:
+        from . import assertions
+    except ImportError:
+        return
+    configure = getattr(assertions, "configure_expect", None)
+    if configure is not None:
+        configure(default_timeout=default_timeout)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return config.stash[SETTINGS_KEY].header()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Give each xdist worker this run's id (xdist controller)."""
+    node.workerinput[RUN_ID_INPUT] = run_id(node.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:  # noqa: ARG001
+    """Collect an xdist worker's session counts and unclosed sessions."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if isinstance(data, dict):
+        node.config.stash.setdefault(STATS_KEY, LifecycleStats()).merge(data)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close every session still open (after pytest tore the fixtures down), bounded."""
+    config = session.config
+    tracker = config.stash.get(TRACKER_KEY, None)
+    if tracker is None:
+        return
+    tracker.shutdown()
+    workeroutput = getattr(config, "workeroutput", None)
+    if isinstance(workeroutput, dict):
+        workeroutput[WORKER_OUTPUT] = tracker.stats.as_dict()
+    else:
+        config.stash.setdefault(STATS_KEY, LifecycleStats()).merge(tracker.stats.as_dict())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last resort when sessionfinish never ran (e.g. an error during start-up)."""
+    tracker = config.stash.get(TRACKER_KEY, None)
+    if tracker is not None and tracker.open_sessions():
+        tracker.shutdown()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    config = terminalreporter.config
+    lines = _failure_lines(terminalreporter.stats)
+    stats = config.stash.get(STATS_KEY, None)
+    if stats is not None and stats.opened:
+        lines.append(
+            f"{stats.opened} session(s) opened, {stats.closed} closed"
+            + (f", {stats.kept_open} kept open after a failure" if stats.kept_open else "")
+        )
+        if stats.unclosed:
+            lines.append(f"{len(stats.unclosed)} session(s) could not be closed:")
+            lines.extend(f"  {line}" for line in stats.unclosed)
+    if not lines:
+        return
+    terminalreporter.write_sep("=", "smooth")
+    for line in lines:
+        terminalreporter.write_line(line)
+
+
+def _failure_lines(stats: dict[str, list[Any]]) -> list[str]:
+    """Each failed test that used Smooth, with its sessions and the links in its report.
+
+    Read from the reports' user_properties, so it works on the xdist controller too.
+    """
+    lines: list[str] = []
+    for report in stats.get("failed", []) + stats.get("error", []):
+        props = getattr(report, "user_properties", [])
+        ids = [str(value) for name, value in props if name == "smooth_session_id"]
+        if not ids:
+            continue
+        what = "FAILED" if report.when == "call" else f"ERROR at {report.when} of"
+        lines.append(f"{what} {report.nodeid}: session {', '.join(ids)}")
+        lines.extend(
+            f"  {name.removeprefix('smooth_')}: {value}"
+            for name, value in props
+            if name in ("smooth_recording_url", "smooth_live_url")
+        )
+    return lines

@@ -1,0 +1,164 @@
+"""The fixtures of pytest-smooth (loaded by plugin.py through ``pytest_plugins``).
+
+Nothing starts until a test asks: the local backend comes up with the first session of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from ._types import NOT_GIVEN
+from ._types import NotGiven
+from .lifecycle import get_settings
+from .lifecycle import get_tracker
+from .lifecycle import item_sessions
+from .opening import CURRENT_ITEM
+from .opening import MODULE_FIXTURE
+from .opening import connection
+from .opening import open_async_session
+from .opening import open_session
+from .opening import start_local_server
+from .settings import SmoothSettings
+
+if TYPE_CHECKING:
+    from ._client import AsyncSmoothClient
+    from ._client import SmoothClient
+    from ._session import AsyncSmoothSession
+    from ._session import SmoothSession
+    from .server import LocalServer
+
+
+def _timeout(settings: SmoothSettings) -> float | NotGiven:
+    # An unset --smooth-timeout means "the client's default", which None would disable.
+    return NOT_GIVEN if settings.timeout is None else settings.timeout
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before each test's fixtures: point shared (module) sessions' event logs at this test."""
+    item.config.stash[CURRENT_ITEM] = item
+    for tracked in get_tracker(item.config).open_sessions():
+        if tracked.shared:
+            tracked.session.label = item.nodeid
+            if MODULE_FIXTURE in getattr(item, "fixturenames", ()):
+                item_sessions(item).append(tracked)
+
+
+@pytest.fixture(scope="session")
+def smooth_settings(pytestconfig: pytest.Config) -> SmoothSettings:
+    """Give the run's resolved pytest-smooth settings (CLI > ini > env > default)."""
+    return get_settings(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def smooth_session_args() -> dict[str, Any]:
+    """Session options for the whole suite; override it in a conftest.py (e.g. device)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def smooth_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
+    """Start the embedded local backend on first use; stop it at the end of the run."""
+    # One server per xdist worker: each worker is its own process with its own sessions, so a
+    # per-worker server needs no cross-process owner or lock, isolates workers' browsers, and a
+    # crashed worker takes down only its own server (the server also reaps idle sessions).
+    server = start_local_server(get_settings(pytestconfig))
+    try:
+        yield server
+    finally:
+        get_tracker(pytestconfig).close_all()  # kept-open sessions die with the server anyway
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def _smooth_connection(request: pytest.FixtureRequest) -> tuple[str | None, str]:
+    return connection(request)
+
+
+@pytest.fixture(scope="session")
+def smooth_client(
+    _smooth_connection: tuple[str | None, str], smooth_settings: SmoothSettings
+) -> Iterator[SmoothClient]:
+    """Give a SmoothClient for the backend in effect, closed at the end of the run."""
+    from ._client import SmoothClient
+
+    api_key, base_url = _smooth_connection
+    with SmoothClient(api_key, base_url, timeout=_timeout(smooth_settings)) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
+async def async_smooth_client(
+    _smooth_connection: tuple[str | None, str], smooth_settings: SmoothSettings
+) -> AsyncIterator[AsyncSmoothClient]:
+    """Give an AsyncSmoothClient for the backend in effect, in the test's own event loop."""
+    # Function scope: an async HTTP pool belongs to the loop that made it, and this works with
+    # whatever loop scope the test uses.
+    from ._client import AsyncSmoothClient
+
+    api_key, base_url = _smooth_connection
+    async with AsyncSmoothClient(api_key, base_url, timeout=_timeout(smooth_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def smooth_session(
+    request: pytest.FixtureRequest,
+    smooth_client: SmoothClient,
+    smooth_session_args: dict[str, Any],
+) -> Iterator[SmoothSession]:
+    """Open a fresh session for this test, closed after it (its evidence is kept on failure)."""
+    with open_session(request, smooth_client, smooth_session_args, "smooth_session") as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def smooth_module_session(
+    request: pytest.FixtureRequest,
+    smooth_client: SmoothClient,
+    smooth_session_args: dict[str, Any],
+) -> Iterator[SmoothSession]:
+    """Open one session shared by a module's tests; each test's report shows its own events."""
+    with open_session(request, smooth_client, smooth_session_args, MODULE_FIXTURE) as session:
+        yield session
+
+
+@pytest_asyncio.fixture
+async def async_smooth_session(
+    request: pytest.FixtureRequest,
+    async_smooth_client: AsyncSmoothClient,
+    smooth_session_args: dict[str, Any],
+) -> AsyncIterator[AsyncSmoothSession]:
+    """Open a fresh async session for this test (the twin of smooth_session)."""
+    fixture = "async_smooth_session"
+    async with open_async_session(
+        request, async_smooth_client, smooth_session_args, fixture
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def new_smooth_session(
+    request: pytest.FixtureRequest,
+    smooth_client: SmoothClient,
+    smooth_session_args: dict[str, Any],
+) -> Iterator[Callable[..., SmoothSession]]:
+    """Give a factory: ``new_smooth_session(device="mobile")`` opens one more session."""
+    with contextlib.ExitStack() as stack:
+
+        def factory(**options: Any) -> SmoothSession:
+            return stack.enter_context(
+                open_session(
+                    request, smooth_client, smooth_session_args, "new_smooth_session", options
+                )
+            )
+
+        yield factory

@@ -1,0 +1,190 @@
+"""Opening sessions for the fixtures: backend choice, options, tracking, announcing, closing.
+
+The fixtures in ``fixtures.py`` stay a few lines each; what they share lives here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+
+import pytest
+
+from .lifecycle import CLOSE_TIMEOUT
+from .lifecycle import ITEM_FAILED
+from .lifecycle import Tracked
+from .lifecycle import get_settings
+from .lifecycle import get_tracker
+from .lifecycle import item_sessions
+from .session_options import SessionOptionError
+from .session_options import session_args
+from .settings import SERVER_EXTRA_HINT
+from .settings import SmoothSettings
+from .settings import playwright_installed
+
+if TYPE_CHECKING:
+    from ._client import AsyncSmoothClient
+    from ._client import SmoothClient
+    from ._session import AsyncSmoothSession
+    from ._session import SmoothSession
+    from .server import LocalServer
+
+# The test now in setup/call/teardown; a module session attributes its actions to it.
+CURRENT_ITEM: Final = pytest.StashKey[pytest.Item]()
+MODULE_FIXTURE: Final = "smooth_module_session"
+
+
+def start_local_server(settings: SmoothSettings) -> LocalServer:
+    """Start the embedded backend, or fail with the discovery / install message."""
+    if not playwright_installed():
+        pytest.fail(f"the local backend needs Playwright: {SERVER_EXTRA_HINT}", pytrace=False)
+    from .server import LocalServer
+    from .server.discovery import BrowserNotFoundError
+    from .server.discovery import find_browser
+
+    try:
+        find_browser(settings.browser)  # fails early with a message that says how to get one
+        server = LocalServer(browser=settings.browser)
+        server.__enter__()
+    except BrowserNotFoundError as err:
+        pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)
+    return server
+
+
+def connection(request: pytest.FixtureRequest) -> tuple[str | None, str]:
+    """Return the API key and base URL of the backend in effect (starting a local one)."""
+    settings = get_settings(request.config)
+    api_key: str | None
+    if settings.backend == "local":
+        server: LocalServer = request.getfixturevalue("smooth_server")
+        api_key, base_url = server.api_key, server.base_url
+    else:
+        api_key, base_url = settings.api_key, settings.base_url
+    get_tracker(request.config).connect(api_key, base_url)
+    return api_key, base_url
+
+
+def _build(
+    request: pytest.FixtureRequest,
+    base: Mapping[str, Any],
+    item: pytest.Item | None,
+    extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    try:
+        return session_args(request, get_settings(request.config), base, item=item, extra=extra)
+    except SessionOptionError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+def _item_of(request: pytest.FixtureRequest) -> pytest.Item | None:
+    return request.node if isinstance(request.node, pytest.Item) else None
+
+
+def _track(
+    request: pytest.FixtureRequest, session: Any, fixture: str, item: pytest.Item | None
+) -> Tracked:
+    config = request.config
+    current = item or config.stash.get(CURRENT_ITEM, None)
+    tracked = Tracked(
+        session=session,
+        fixture=fixture,
+        owner=item.nodeid if item else request.node.nodeid,
+        shared=item is None,
+        is_async=fixture.startswith("async"),
+    )
+    get_tracker(config).add(tracked)
+    if current is not None:
+        session.label = current.nodeid
+        item_sessions(current).append(tracked)
+    announce(config, session, current.nodeid if current else tracked.owner)
+    return tracked
+
+
+def announce(config: pytest.Config, session: Any, nodeid: str) -> None:
+    """Print the live URL on the terminal (-v or links=live) and as a GitHub notice (live)."""
+    live = session.live_url
+    settings = get_settings(config)
+    if not live or settings.report_links == "none":
+        return
+    lines = []
+    if settings.report_links == "live" or config.get_verbosity() > 0:
+        lines.append(f"smooth: live view of {nodeid} (session {session.id}): {live}")
+    if os.environ.get("GITHUB_ACTIONS") == "true" and settings.report_links == "live":
+        lines.append(f"::notice title=Smooth live view::{nodeid}: {live}")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if not lines or reporter is None:
+        return
+    capman = config.pluginmanager.get_plugin("capturemanager")
+    # The test's output is being captured; write past it, as live logging does.
+    with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        for line in lines:
+            reporter.write_line(line)
+
+
+def _keep_seconds(request: pytest.FixtureRequest, item: pytest.Item | None) -> float:
+    """How long to keep this session open: only a failed test's own sessions are kept."""
+    if item is None or not item.stash.get(ITEM_FAILED, False):
+        return 0.0
+    return get_settings(request.config).keep_open_on_failure
+
+
+def _created(request: pytest.FixtureRequest, session: Any, item: pytest.Item | None) -> None:
+    request.config.hook.pytest_smooth_session_created(session=session, item=item, request=request)
+
+
+@contextlib.contextmanager
+def open_session(
+    request: pytest.FixtureRequest,
+    client: SmoothClient,
+    base: Mapping[str, Any],
+    fixture: str,
+    extra: Mapping[str, Any] | None = None,
+) -> Iterator[SmoothSession]:
+    """Open, track and finally close (or keep open after a failure) one sync session."""
+    item = _item_of(request)
+    session = client.session(**_build(request, base, item, extra))
+    tracked = _track(request, session, fixture, item)
+    tracker = get_tracker(request.config)
+    try:
+        _created(request, session, item)
+        yield session
+    finally:
+        keep = _keep_seconds(request, item)
+        if keep > 0:
+            tracker.keep_open(tracked, keep)
+        else:
+            tracker.close(tracked)
+
+
+@contextlib.asynccontextmanager
+async def open_async_session(
+    request: pytest.FixtureRequest,
+    client: AsyncSmoothClient,
+    base: Mapping[str, Any],
+    fixture: str,
+) -> AsyncIterator[AsyncSmoothSession]:
+    """Open, track and close one async session, awaiting the close in the test's loop."""
+    item = _item_of(request)
+    session = await client.session(**_build(request, base, item, None))
+    tracked = _track(request, session, fixture, item)
+    tracker = get_tracker(request.config)
+    try:
+        _created(request, session, item)
+        yield session
+    finally:
+        keep = _keep_seconds(request, item)
+        if keep > 0:
+            tracker.keep_open(tracked, keep)
+        elif tracker.is_open(tracked.id):
+            try:
+                await session.close(timeout=CLOSE_TIMEOUT)
+            except Exception as err:
+                tracker.failed_to_close(tracked, err)
+            else:
+                tracker.closed(tracked)
