@@ -2,17 +2,20 @@
 
 The multipart reader keeps the ``server`` extra free of python-multipart: the API has only two
 upload routes (``/file`` and ``/extension``) with at most one file and one text field each.
+Only ``read_limited`` touches Starlette, so ``pytest_smooth.testing`` can parse uploads without it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 from typing import Any
 
-from starlette.requests import Request
-
 from .store_resources import Upload
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 MIB = 1024 * 1024
 DEFAULT_MAX_JSON_BYTES = 5 * MIB
