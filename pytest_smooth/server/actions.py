@@ -1,0 +1,123 @@
+"""The browser actions of a session (goto, evaluate_js, extract) on one Playwright page.
+
+Each raises ``ActionFailed`` for the user's mistakes and the page's errors (a code-400 reply);
+anything else escaping is our bug (a code-500 reply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+from typing import Any
+
+from . import jsrun
+from .devices import url_allowed
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+
+class ActionFailed(Exception):
+    """An action failed for a reason the client should see (reply code 400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def playwright_message(exc: BaseException) -> str:
+    """Return the useful first part of a Playwright error (no call log, no stack)."""
+    text = getattr(exc, "message", None) or str(exc)
+    return jsrun.js_error_message(str(text))
+
+
+def check_allowed(url: str, allowed_urls: list[str] | None) -> None:
+    """Raise ActionFailed when ``url`` is outside the session's ``allowed_urls``."""
+    if not url_allowed(url, allowed_urls):
+        raise ActionFailed(
+            f"navigation to {url} is blocked: it does not match the session's allowed_urls"
+            f" {allowed_urls}"
+        )
+
+
+async def goto(page: Page, url: str, *, allowed_urls: list[str] | None, timeout: float) -> None:
+    """Navigate and wait for ``load``; a failed navigation or a blocked URL is ActionFailed."""
+    from playwright.async_api import Error as PlaywrightError
+
+    if not isinstance(url, str) or not url.strip():
+        raise ActionFailed("goto needs a non-empty 'url'")
+    check_allowed(url, allowed_urls)
+    try:
+        await page.goto(url, wait_until="load", timeout=timeout * 1000)
+    except PlaywrightError as exc:
+        message = playwright_message(exc)
+        if allowed_urls and "ERR_BLOCKED_BY_CLIENT" in message:
+            message += f" (a redirect left the session's allowed_urls {allowed_urls})"
+        raise ActionFailed(f"goto {url} failed: {message}") from None
+
+
+async def evaluate_js(page: Page, js: Any, args: Any, *, timeout: float) -> Any:
+    """Run ``js`` in one of its three forms and return its JSON value.
+
+    ActionFailed on a JS exception, a non-JSON result, a result over the size limit, a timeout.
+    """
+    from playwright.async_api import Error as PlaywrightError
+
+    if not isinstance(js, str) or not js.strip():
+        raise ActionFailed("evaluate_js needs a non-empty 'js' string")
+    source, arg = jsrun.prepare(js, args)
+    try:
+        if arg is None:
+            value = await asyncio.wait_for(page.evaluate(source), timeout)
+        else:
+            value = await asyncio.wait_for(page.evaluate(source, arg), timeout)
+    except PlaywrightError as exc:
+        raise ActionFailed(playwright_message(exc)) from None
+    except asyncio.TimeoutError:
+        raise ActionFailed(f"evaluate_js did not finish within {timeout:g} s") from None
+    try:
+        return jsrun.encode_result(value)
+    except jsrun.ResultError as exc:
+        raise ActionFailed(str(exc)) from None
+
+
+async def extract(
+    page: Page, schema: Any, prompt: str | None, *, timeout: float, llm: Any = None
+) -> Any:
+    """Read ``schema``'s values from the DOM through ``server.extract``.
+
+    An empty result falls back to the LLM (when one is configured) with the page text.
+    """
+    from playwright.async_api import Error as PlaywrightError
+
+    if not isinstance(schema, dict):
+        raise ActionFailed("extract needs a JSON schema object in 'schema'")
+    from .extract import extract as read_dom  # lazy: a sibling module, optional at import
+
+    try:
+        value = await asyncio.wait_for(read_dom(page, schema, prompt, timeout=timeout), timeout)
+    except PlaywrightError as exc:
+        raise ActionFailed(f"extract failed: {playwright_message(exc)}") from None
+    except asyncio.TimeoutError:
+        raise ActionFailed(f"extract did not finish within {timeout:g} s") from None
+    except ValueError as exc:  # extract.py reports unusable schemas this way
+        raise ActionFailed(f"extract failed: {exc}") from None
+    if llm is not None and is_empty(value):
+        text = await page_text(page)
+        value = await llm.extract(text, schema, prompt)
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    """Whether an extract result carries nothing (None, "", [], {}, or only empty fields)."""
+    if value is None or value == "" or value == [] or value == {}:
+        return True
+    if isinstance(value, dict):
+        return all(is_empty(v) for v in value.values())
+    return False
+
+
+async def page_text(page: Page, limit: int = 20_000) -> str:
+    """Return the visible text of the page, cut to ``limit`` characters."""
+    text = await page.evaluate("document.body ? document.body.innerText : ''")
+    return str(text)[:limit]

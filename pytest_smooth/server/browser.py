@@ -1,0 +1,355 @@
+"""The Playwright executor of the local backend.
+
+One Chromium, one isolated context per session, a pool of prewarmed contexts per device, and
+the evidence (frames, traces) that sessions leave behind.
+
+Everything runs on the server's event loop: the ``Executor`` methods are sync and only schedule
+tasks; results go back through ``ReplySink``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from .._constants import DEFAULT_ACTION_TIMEOUT
+from .._constants import ENV_LLM_API_KEY
+from .._constants import ENV_LLM_MODEL
+from .._constants import ENV_LLM_URL
+from .actions import ActionFailed
+from .devices import context_options
+from .discovery import CHROMIUM_ARGS
+from .session import BrowserSession
+from .session import Evidence
+from .session import Warm
+from .traces import TraceRecorder
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+    from playwright.async_api import Playwright
+
+    from .discovery import BrowserTarget
+    from .executor import ReplySink
+    from .executor import SessionSpec
+    from .llm import LLMClient
+
+logger = logging.getLogger("pytest_smooth.server")
+
+# Evidence of this many finished sessions is kept (frames in memory, traces on disk).
+KEEP_EVIDENCE = 200
+
+
+class PlaywrightExecutor:
+    """Implements ``Executor`` and ``EvidenceSource`` with the Playwright async API."""
+
+    def __init__(
+        self,
+        target: BrowserTarget,
+        *,
+        headless: bool = True,
+        prewarm: int = 2,
+        llm_url: str | None = None,
+        llm_model: str | None = None,
+        action_timeout: float = DEFAULT_ACTION_TIMEOUT,
+    ) -> None:
+        self.target = target
+        self.headless = headless
+        self.prewarm = max(0, prewarm)
+        self.action_timeout = action_timeout
+        self.llm: LLMClient | None = _make_llm(llm_url, llm_model)
+        self._pw: Playwright | None = None
+        self._browser: Browser | None = None
+        self._started: asyncio.Future[None] | None = None
+        self._stopping = False
+        self._sessions: dict[str, BrowserSession] = {}
+        self._evidence: dict[str, Evidence] = {}
+        self._pool: dict[str, list[Warm]] = {}
+        self._refills: dict[str, asyncio.Task[None]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._sink: ReplySink | None = None
+        self._tmp = Path(tempfile.mkdtemp(prefix="smooth-evidence-"))
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Launch (or connect to) the browser and start prewarming desktop contexts."""
+        from playwright.async_api import async_playwright
+
+        started = self._started_future()
+        try:
+            self._pw = await async_playwright().start()
+            chromium = self._pw.chromium
+            kind, where = self.target.kind, self.target.location
+            if kind == "connect":
+                self._browser = await chromium.connect(where)
+            elif kind == "cdp":
+                self._browser = await chromium.connect_over_cdp(where)
+            else:
+                self._browser = await chromium.launch(
+                    executable_path=where if kind == "executable" else None,
+                    args=list(CHROMIUM_ARGS),
+                    headless=self.headless,
+                )
+        except BaseException as exc:
+            if not started.done():
+                started.set_exception(RuntimeError(f"could not start the browser: {exc}"))
+                started.exception()  # retrieved here; sessions re-raise it themselves
+            raise
+        started.set_result(None)
+        self._schedule_refill("desktop")
+
+    def _started_future(self) -> asyncio.Future[None]:
+        if self._started is None:
+            self._started = asyncio.get_running_loop().create_future()
+        return self._started
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Close every session, pooled context and the browser, within ``timeout`` seconds."""
+        self._stopping = True
+        try:
+            await asyncio.wait_for(self._shutdown(), timeout)
+        except asyncio.TimeoutError:
+            pass  # what is left dies with the Playwright driver below
+        finally:
+            if self._pw is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._pw.stop(), timeout)
+                self._pw = None
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    async def _shutdown(self) -> None:
+        tasks = [*self._refills.values(), *self._background]
+        tasks += [s.runner for s in self._sessions.values() if s.runner is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        sessions = list(self._sessions.values())
+        await asyncio.gather(*(s.teardown(save=False) for s in sessions), return_exceptions=True)
+        pooled = [w for pool in self._pool.values() for w in pool]
+        self._pool.clear()
+        await asyncio.gather(*(w.context.close() for w in pooled), return_exceptions=True)
+        if self._browser is not None:
+            browser, self._browser = self._browser, None
+            await asyncio.gather(*(c.close() for c in browser.contexts), return_exceptions=True)
+            await browser.close()
+
+    # --- stats ----------------------------------------------------------------------------------
+
+    def open_sessions(self) -> int:
+        return sum(1 for s in self._sessions.values() if not s.closed)
+
+    def context_count(self) -> int:
+        browser = self._browser
+        return len(browser.contexts) if browser is not None and browser.is_connected() else 0
+
+    def pooled(self, device: str = "desktop") -> int:
+        """Prewarmed contexts ready for ``device``."""
+        return len(self._pool.get(device, []))
+
+    # --- contexts ---------------------------------------------------------------------------------
+
+    async def _new_warm(self, device: str, storage_state: dict[str, Any] | None) -> Warm:
+        await self._started_future()
+        browser = self._browser
+        if browser is None or not browser.is_connected():
+            raise RuntimeError("the browser is not running (it was stopped or crashed)")
+        options = context_options(device, browser.version)
+        if storage_state is not None:
+            options["storage_state"] = storage_state
+        context = await browser.new_context(**options)
+        try:
+            page = await context.new_page()
+        except BaseException:
+            await context.close()
+            raise
+        return Warm(context, page, device)
+
+    async def _acquire(self, spec: SessionSpec) -> Warm:
+        """Take a prewarmed context when the session starts fresh, else make a new one."""
+        device = spec.request.device
+        if spec.storage_state is None and self.prewarm:
+            pool = self._pool.setdefault(device, [])
+            while pool:
+                warm = pool.pop(0)
+                if not warm.page.is_closed():
+                    self._schedule_refill(device)
+                    return warm
+            self._schedule_refill(device)
+        return await self._new_warm(device, spec.storage_state)
+
+    def _stopped(self) -> bool:
+        return self._stopping  # a method, so mypy does not narrow the flag across awaits
+
+    def _schedule_refill(self, device: str) -> None:
+        running = self._refills.get(device)
+        if self.prewarm and not self._stopping and (running is None or running.done()):
+            self._refills[device] = asyncio.get_running_loop().create_task(self._refill(device))
+
+    async def _refill(self, device: str) -> None:
+        pool = self._pool.setdefault(device, [])
+        while not self._stopping and len(pool) < self.prewarm:
+            try:
+                warm = await self._new_warm(device, None)
+            except Exception:
+                return  # browser gone: the sessions that need one report it
+            if self._stopped():
+                await warm.context.close()
+                return
+            pool.append(warm)
+
+    # --- Executor -------------------------------------------------------------------------------
+
+    def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
+        self._sink = sink
+        evidence = Evidence()
+        self._keep_evidence(spec.task_id, evidence)
+        session = BrowserSession(
+            spec, sink, evidence, action_timeout=self.action_timeout, llm=self.llm
+        )
+        self._sessions[spec.task_id] = session
+        runner = asyncio.get_running_loop().create_task(self._run(session))
+        session.runner = runner
+        runner.add_done_callback(lambda _t: self._session_done(session))
+
+    async def _run(self, session: BrowserSession) -> None:
+        spec = session.spec
+        try:
+            warm = await self._acquire(spec)
+            trace = None
+            if spec.request.enable_recording:
+                trace = TraceRecorder(self._tmp, f"trace-{uuid.uuid4().hex}")
+            if session.closed:  # closed while the context was being made
+                await warm.context.close()
+                return
+            await session.attach(warm, trace)
+        except Exception as exc:
+            await session.teardown(save=False)
+            session.sink.finish_task(
+                spec.task_id, "failed", f"could not open a browser session: {exc}"
+            )
+            return
+        if spec.request.task:
+            await self._one_shot(session)
+        else:
+            await session.serve()
+
+    async def _one_shot(self, session: BrowserSession) -> None:
+        """Run a task given with POST /task, close the session and finish the task."""
+        from .tasks_run import run_task
+
+        request = session.spec.request
+        data = {
+            "task": request.task,
+            "max_steps": request.max_steps,
+            "response_model": request.response_model,
+            "url": request.url,
+        }
+        try:
+            status, output = "done", await run_task(session, data)
+        except ActionFailed as exc:
+            status, output = "failed", exc.message
+        except Exception as exc:  # our bug: fail the task with the cause, never hang
+            status, output = "failed", f"internal error: {type(exc).__name__}: {exc}"
+        await session.teardown(save=True)
+        session.sink.finish_task(session.task_id, status, output)
+
+    def _session_done(self, session: BrowserSession) -> None:
+        if self._sessions.get(session.task_id) is session and session.closed:
+            del self._sessions[session.task_id]
+        runner = session.runner
+        if runner is not None and not runner.cancelled() and runner.exception() is not None:
+            logger.error("browser session %s crashed", session.task_id, exc_info=runner.exception())
+
+    def submit(
+        self, task_id: str, event_id: str, action: str, action_input: dict[str, Any]
+    ) -> None:
+        session = self._sessions.get(task_id)
+        if session is None or session.closed:
+            if self._sink is not None:
+                self._sink.post_reply(task_id, event_id, 400, "the session is closed")
+            return
+        session.enqueue(event_id, action, action_input or {})
+
+    def tool_result(self, task_id: str, event_id: str, code: int, output: Any) -> None:
+        session = self._sessions.get(task_id)
+        if session is not None:
+            session.tool_result(event_id, code, output)
+
+    def close_session(self, task_id: str, *, graceful: bool) -> None:
+        session = self._sessions.get(task_id)
+        if session is None or session.closed:
+            return
+        if graceful and not session.spec.request.task:
+            session.request_close()
+            return
+        session.closed = True  # no new actions from here on
+        if session.runner is not None:
+            session.runner.cancel()
+        task = asyncio.get_running_loop().create_task(self._force_close(session))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _force_close(self, session: BrowserSession) -> None:
+        if session.runner is not None:
+            await asyncio.gather(session.runner, return_exceptions=True)
+        await session.teardown(save=True)
+        self._sessions.pop(session.task_id, None)
+
+    # --- EvidenceSource ---------------------------------------------------------------------
+
+    def _keep_evidence(self, task_id: str, evidence: Evidence) -> None:
+        self._evidence[task_id] = evidence
+        while len(self._evidence) > KEEP_EVIDENCE:
+            oldest = next((k for k, e in self._evidence.items() if not e.open), None)
+            if oldest is None:
+                break
+            dropped = self._evidence.pop(oldest)
+            if dropped.trace is not None:
+                dropped.trace.delete()
+
+    async def screenshot(self, task_id: str) -> bytes:
+        session = self._sessions.get(task_id)
+        if session is None or session.closed or session.warm is None:
+            raise KeyError(task_id)
+        return await session.warm.page.screenshot(type="png", timeout=self.action_timeout * 1000)
+
+    async def trace_zip(self, task_id: str) -> bytes | None:
+        evidence = self._evidence[task_id]
+        trace = evidence.trace
+        if trace is None:
+            return None
+        if evidence.open:
+            return await trace.export()
+        return trace.merged() if trace.chunks else None
+
+    def frames(self, task_id: str) -> list[tuple[int, bytes]]:
+        evidence = self._evidence.get(task_id)
+        return evidence.frames.frames if evidence is not None else []
+
+    def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
+        evidence = self._evidence.get(task_id)
+        return evidence.frames.latest if evidence is not None else None
+
+    def is_open(self, task_id: str) -> bool:
+        """Whether the task's browser session is still open."""
+        evidence = self._evidence.get(task_id)
+        return evidence is not None and evidence.open
+
+
+def _make_llm(url: str | None, model: str | None) -> LLMClient | None:
+    url = url or os.environ.get(ENV_LLM_URL)
+    if not url:
+        return None
+    from .llm import LLMClient
+
+    return LLMClient(
+        url, model or os.environ.get(ENV_LLM_MODEL) or "default", os.environ.get(ENV_LLM_API_KEY)
+    )

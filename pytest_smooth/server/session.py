@@ -1,0 +1,264 @@
+"""One browser session: context, page, action queue, screencast, trace and teardown.
+
+Actions run one at a time, in the order they were submitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+
+from .._constants import REDACTED
+from . import actions
+from .actions import ActionFailed
+from .devices import url_allowed
+from .screencast import FrameBuffer
+from .screencast import Screencast
+from .traces import TraceRecorder
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext
+    from playwright.async_api import Page
+    from playwright.async_api import Route
+
+    from .executor import ReplySink
+    from .executor import SessionSpec
+    from .llm import LLMClient
+
+# Longest wait for a context to close or a profile to be read at teardown.
+TEARDOWN_TIMEOUT = 5.0
+
+
+@dataclass
+class Warm:
+    """A context with its page, ready to serve a session."""
+
+    context: BrowserContext
+    page: Page
+    device: str
+
+
+@dataclass
+class Evidence:
+    """What a session leaves behind for the live view, the recording and failure reports."""
+
+    frames: FrameBuffer = field(default_factory=FrameBuffer)
+    trace: TraceRecorder | None = None
+    open: bool = True
+
+
+_CLOSE = "\x00close"  # queue marker: graceful close without a reply (close_session)
+
+
+class BrowserSession:
+    """Serves one task: actions from ``submit`` run one at a time on its page."""
+
+    def __init__(
+        self,
+        spec: SessionSpec,
+        sink: ReplySink,
+        evidence: Evidence,
+        *,
+        action_timeout: float,
+        llm: LLMClient | None,
+    ) -> None:
+        self.spec = spec
+        self.sink = sink
+        self.evidence = evidence
+        self.task_id = spec.task_id
+        self.action_timeout = action_timeout
+        self.llm = llm
+        self.warm: Warm | None = None
+        self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
+        self.tool_waiters: dict[str, asyncio.Future[tuple[int, Any]]] = {}
+        self.screencast: Screencast | None = None
+        self.runner: asyncio.Task[None] | None = None
+        self.closed = False
+        self._teardown: asyncio.Future[None] | None = None
+
+    @property
+    def allowed_urls(self) -> list[str] | None:
+        return self.spec.request.allowed_urls or None
+
+    @property
+    def page(self) -> Page:
+        if self.warm is None:
+            raise ActionFailed("the session's browser page is not open")
+        return self.warm.page
+
+    # --- set-up -------------------------------------------------------------------------------
+
+    async def attach(self, warm: Warm, trace: TraceRecorder | None) -> None:
+        """Take over a ready context: allowed_urls, tracing and the screencast."""
+        self.warm = warm
+        if self.allowed_urls:
+            await warm.context.route("**/*", self._route)
+        if trace is not None:
+            await trace.start(warm.context)
+            self.evidence.trace = trace
+        self.evidence.frames.record = self.spec.request.enable_recording
+        self.screencast = Screencast(self.evidence.frames)
+        await self.screencast.start(warm.context, warm.page)
+
+    async def _route(self, route: Route) -> None:
+        if url_allowed(route.request.url, self.allowed_urls):
+            await route.fallback()
+        else:
+            await route.abort("blockedbyclient")
+
+    # --- the action loop ------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Run queued actions until a close; then tear down (saving the profile)."""
+        if self.spec.request.url:
+            await self._navigate_first(self.spec.request.url)
+        while True:
+            event_id, action, action_input = await self.queue.get()
+            if action == _CLOSE:
+                break
+            if action == "close":
+                started = time.monotonic()
+                await self.teardown(save=True)
+                self.sink.post_reply(
+                    self.task_id,
+                    event_id,
+                    200,
+                    {"output": True, "credits_used": 0, "duration": time.monotonic() - started},
+                )
+                return
+            await self.run_action(event_id, action, action_input)
+        await self.teardown(save=True)
+
+    async def _navigate_first(self, url: str) -> None:
+        with contextlib.suppress(ActionFailed):
+            await actions.goto(
+                self.page, url, allowed_urls=self.allowed_urls, timeout=self.action_timeout
+            )
+
+    def enqueue(self, event_id: str, action: str, action_input: dict[str, Any]) -> None:
+        self.queue.put_nowait((event_id, action, action_input))
+
+    def request_close(self) -> None:
+        self.queue.put_nowait(("", _CLOSE, {}))
+
+    async def run_action(self, event_id: str, action: str, action_input: dict[str, Any]) -> None:
+        """Execute one action and post its reply (200 / 400 / 500)."""
+        started = time.monotonic()
+        secrets = _secret_values(action_input) if action == "run_task" else []
+        try:
+            value = await self._dispatch(action, action_input)
+        except ActionFailed as exc:
+            self.sink.post_reply(self.task_id, event_id, 400, _redact(exc.message, secrets))
+            return
+        except Exception as exc:  # our bug, not the user's: code 500 with the cause
+            text = _redact(f"internal error in {action}: {type(exc).__name__}: {exc}", secrets)
+            self.sink.post_reply(self.task_id, event_id, 500, text)
+            return
+        duration = time.monotonic() - started
+        if action == "goto":
+            output: dict[str, Any] = {"credits_used": 0, "duration": duration}
+        else:
+            output = {"output": value, "credits_used": 0, "duration": duration}
+        self.sink.post_reply(self.task_id, event_id, 200, output)
+
+    async def _dispatch(self, action: str, data: dict[str, Any]) -> Any:
+        timeout = self.action_timeout
+        if action == "goto":
+            await actions.goto(
+                self.page, data.get("url", ""), allowed_urls=self.allowed_urls, timeout=timeout
+            )
+            return None
+        if action in ("evaluate_js", "exec_js"):
+            return await actions.evaluate_js(
+                self.page, data.get("js"), data.get("args"), timeout=timeout
+            )
+        if action == "extract":
+            return await actions.extract(
+                self.page, data.get("schema"), data.get("prompt"), timeout=timeout, llm=self.llm
+            )
+        if action == "run_task":
+            from .tasks_run import run_task  # lazy: keeps the plain actions light
+
+            return await run_task(self, data)
+        raise ActionFailed(
+            f"unknown action {action!r}: the local backend runs goto, evaluate_js, exec_js,"
+            " extract, run_task and close"
+        )
+
+    # --- tool calls (run_task's ``call tool``) ----------------------------------------------
+
+    async def call_tool(self, name: str, tool_input: dict[str, Any], timeout: float) -> Any:
+        """Emit a tool_call event and wait (bounded) for the client's reply."""
+        event_id = self.sink.emit_tool_call(self.task_id, name, tool_input)
+        waiter: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
+        self.tool_waiters[event_id] = waiter
+        try:
+            code, output = await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            raise ActionFailed(
+                f"tool {name!r} got no reply within {timeout:g} s (is a tool of that name"
+                " registered with custom_tools on the client?)"
+            ) from None
+        finally:
+            self.tool_waiters.pop(event_id, None)
+        if code != 200:
+            raise ActionFailed(f"tool {name!r} failed (code {code}): {output}")
+        return output
+
+    def tool_result(self, event_id: str, code: int, output: Any) -> bool:
+        waiter = self.tool_waiters.get(event_id)
+        if waiter is None or waiter.done():
+            return False
+        waiter.set_result((code, output))
+        return True
+
+    # --- teardown -------------------------------------------------------------------------------
+
+    async def teardown(self, *, save: bool) -> None:
+        """Save the profile (unless read-only), finish the trace, close the context.
+
+        Bounded; runs once, shielded so that cancelling the caller cannot leave a context open.
+        """
+        self.closed = True
+        self.evidence.open = False
+        if self._teardown is None:
+            self._teardown = asyncio.ensure_future(self._close(save))
+        await asyncio.shield(self._teardown)
+
+    async def _close(self, save: bool) -> None:
+        warm = self.warm
+        if warm is None:
+            return
+        request = self.spec.request
+        if save and request.profile_id and not request.profile_read_only:
+            with contextlib.suppress(Exception):  # a dead browser has no state to save
+                state = await asyncio.wait_for(warm.context.storage_state(), TEARDOWN_TIMEOUT)
+                self.sink.save_profile_state(request.profile_id, dict(state))
+        if self.screencast is not None:
+            await self.screencast.stop()
+        if self.evidence.trace is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.evidence.trace.finish(), TEARDOWN_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(warm.context.close(), TEARDOWN_TIMEOUT)
+
+
+def _secret_values(action_input: dict[str, Any]) -> list[str]:
+    secrets = action_input.get("secrets") or {}
+    values = []
+    for item in secrets.values() if isinstance(secrets, dict) else []:
+        value = item.get("value") if isinstance(item, dict) else item
+        if isinstance(value, str) and value:
+            values.append(value)
+    return values
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for value in sorted(secrets, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    return text
