@@ -38,6 +38,7 @@ __all__ = [
     "SmoothSoftExpectationsError",
     "collect_soft_failures",
     "configure_expect",
+    "current_differ",
     "default_timeout",
     "set_differ",
 ]
@@ -109,16 +110,27 @@ CLOCK = Clock()
 def _difflib_diff(received: Any, expected: Any) -> list[str] | None:
     want = pprint.pformat(expected, width=88, sort_dicts=False).splitlines()
     got = pprint.pformat(received, width=88, sort_dicts=False).splitlines()
-    if len(want) == 1 and len(got) == 1 and len(want[0]) + len(got[0]) < 60:
-        return None  # short values: the Expected/Received lines already say it all
-    return ["Diff (- expected, + received):", *(line.rstrip() for line in difflib.ndiff(want, got))]
+    return [line.rstrip() for line in difflib.ndiff(want, got)]
+
+
+def _short_pair(received: Any, expected: Any) -> bool:
+    # Short one-line values: the Expected/Received lines already say it all.
+    return len(repr(received)) + len(repr(expected)) < 60
 
 
 _differ: Differ = _difflib_diff
 
 
+def current_differ() -> Differ:
+    """Return the function that renders to_equal diffs now."""
+    return _differ
+
+
 def set_differ(differ: Differ | None) -> None:
-    """Use ``differ(received, expected)`` for to_equal diffs (None: back to difflib)."""
+    """Use ``differ(received, expected)`` for to_equal diffs (None: back to difflib).
+
+    It returns the lines of the diff ("-" for expected, "+" for received) or None.
+    """
     global _differ
     _differ = differ or _difflib_diff
 
@@ -266,7 +278,13 @@ class Run:
         if matcher.diff and not negate:
             keep = isinstance(matcher.expected, BaseModel)
             received = self.received if keep else plain(self.received)
-            lines += _differ(received, matcher.expected) or []
+            diff = (
+                None
+                if _short_pair(received, matcher.expected)
+                else _differ(received, matcher.expected)
+            )
+            if diff:
+                lines += ["Diff (- expected, + received):", *("  " + line for line in diff)]
         return lines
 
 

@@ -118,7 +118,7 @@ class _Poll:
                 return False
             yield float(delay)
 
-    def _finish(self, passed: bool, matcher: Matcher, run: Run) -> None:
+    def _finish(self, passed: bool, matcher: Matcher, run: Run, where: str | None) -> None:
         __tracebackhide__ = True
         if passed:
             return
@@ -131,7 +131,7 @@ class _Poll:
             message=self._message,
             session=self._session,
         )
-        error.where = _caller()
+        error.where = where
         if self._soft and _attempts.soft_collectors:
             _attempts.soft_collectors[-1].append(error)
             return
@@ -217,7 +217,7 @@ class Poll(_Matchers[None]):
 
     def _check(self, matcher: Matcher, timeout: float | None) -> None:
         __tracebackhide__ = True
-        run = self._run(timeout)
+        where, run = _caller(), self._run(timeout)
         flow = self._flow(matcher, run)
         try:
             step = next(flow)
@@ -233,16 +233,21 @@ class Poll(_Matchers[None]):
                 else:
                     step = flow.send(result)
         except StopIteration as stop:
-            self._finish(stop.value, matcher, run)
+            passed: bool = stop.value
+        # Outside the except block, so the failure does not chain onto StopIteration.
+        self._finish(passed, matcher, run, where)
 
 
 class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
     """A value polled through an async session; the matchers are awaitables."""
 
     def _check(self, matcher: Matcher, timeout: float | None) -> Coroutine[Any, Any, None]:
-        return self._check_async(matcher, timeout)
+        # The caller is the test line now; once awaited, the stack may be the event loop's.
+        return self._check_async(matcher, timeout, _caller())
 
-    async def _check_async(self, matcher: Matcher, timeout: float | None) -> None:
+    async def _check_async(
+        self, matcher: Matcher, timeout: float | None, where: str | None
+    ) -> None:
         __tracebackhide__ = True
         run = self._run(timeout)
         flow = self._flow(matcher, run)
@@ -262,7 +267,8 @@ class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
                 else:
                     step = flow.send(result)
         except StopIteration as stop:
-            self._finish(stop.value, matcher, run)
+            passed: bool = stop.value
+        self._finish(passed, matcher, run, where)
 
 
 class ExtractPoll(_CrossCheckMixin, Poll):

@@ -19,6 +19,7 @@ from typing import overload
 
 import pytest
 
+from . import _attempts
 from ._attempts import SmoothExpectationError
 from ._attempts import SmoothSoftExpectationsError
 from ._attempts import collect_soft_failures
@@ -43,6 +44,9 @@ SmoothExpectationError.__module__ = __name__
 SmoothSoftExpectationsError.__module__ = __name__
 
 
+_PREVIOUS_DIFFER = pytest.StashKey[_attempts.Differ]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     def pytest_diff(received: Any, expected: Any) -> list[str] | None:
         try:
@@ -52,16 +56,19 @@ def pytest_configure(config: pytest.Config) -> None:
         except Exception:  # a diff is a nicety; the failure itself must still be reported
             return None
         for lines in answers:
-            if lines and len(lines) > 1:
-                # The first line is the "left == right" summary; Expected/Received cover it.
-                return ["Diff (received == expected):", *("  " + line for line in lines[1:])]
+            # The first line is the "left == right" summary; Expected/Received cover it.
+            body = [line for line in (lines or [])[1:] if line.strip()]
+            if body:
+                return body
         return None
 
+    # Kept to restore: a pytester run inside a test configures and unconfigures its own.
+    config.stash[_PREVIOUS_DIFFER] = _attempts.current_differ()
     set_differ(pytest_diff)
 
 
-def pytest_unconfigure() -> None:
-    set_differ(None)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    set_differ(config.stash.get(_PREVIOUS_DIFFER, None))
 
 
 @pytest.hookimpl(wrapper=True)
