@@ -25,11 +25,11 @@ from .._constants import ENV_LLM_API_KEY
 from .._constants import ENV_LLM_MODEL
 from .._constants import ENV_LLM_URL
 from .actions import ActionFailed
-from .devices import context_options
 from .discovery import CHROMIUM_ARGS
+from .pool import ContextPool
+from .pool import find_browser_pid
 from .session import BrowserSession
 from .session import Evidence
-from .session import Warm
 from .traces import TraceRecorder
 
 if TYPE_CHECKING:
@@ -62,7 +62,6 @@ class PlaywrightExecutor:
     ) -> None:
         self.target = target
         self.headless = headless
-        self.prewarm = max(0, prewarm)
         self.action_timeout = action_timeout
         self.llm: LLMClient | None = _make_llm(llm_url, llm_model)
         self._pw: Playwright | None = None
@@ -71,11 +70,11 @@ class PlaywrightExecutor:
         self._stopping = False
         self._sessions: dict[str, BrowserSession] = {}
         self._evidence: dict[str, Evidence] = {}
-        self._pool: dict[str, list[Warm]] = {}
-        self._refills: dict[str, asyncio.Task[None]] = {}
+        self.pool = ContextPool(prewarm, self._running_browser)
         self._background: set[asyncio.Task[Any]] = set()
         self._sink: ReplySink | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="smooth-evidence-"))
+        self.browser_pid: int | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -103,13 +102,22 @@ class PlaywrightExecutor:
                 started.set_exception(RuntimeError(f"could not start the browser: {exc}"))
                 started.exception()  # retrieved here; sessions re-raise it themselves
             raise
+        if kind in ("executable", "playwright"):
+            self.browser_pid = find_browser_pid()
         started.set_result(None)
-        self._schedule_refill("desktop")
+        self.pool.refill("desktop")
 
     def _started_future(self) -> asyncio.Future[None]:
         if self._started is None:
             self._started = asyncio.get_running_loop().create_future()
         return self._started
+
+    async def _running_browser(self) -> Browser:
+        await self._started_future()
+        browser = self._browser
+        if browser is None or not browser.is_connected():
+            raise RuntimeError("the browser is not running (it was stopped or crashed)")
+        return browser
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Close every session, pooled context and the browser, within ``timeout`` seconds."""
@@ -126,16 +134,14 @@ class PlaywrightExecutor:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     async def _shutdown(self) -> None:
-        tasks = [*self._refills.values(), *self._background]
+        await self.pool.close()
+        tasks = list(self._background)
         tasks += [s.runner for s in self._sessions.values() if s.runner is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         sessions = list(self._sessions.values())
         await asyncio.gather(*(s.teardown(save=False) for s in sessions), return_exceptions=True)
-        pooled = [w for pool in self._pool.values() for w in pool]
-        self._pool.clear()
-        await asyncio.gather(*(w.context.close() for w in pooled), return_exceptions=True)
         if self._browser is not None:
             browser, self._browser = self._browser, None
             await asyncio.gather(*(c.close() for c in browser.contexts), return_exceptions=True)
@@ -150,60 +156,13 @@ class PlaywrightExecutor:
         browser = self._browser
         return len(browser.contexts) if browser is not None and browser.is_connected() else 0
 
+    def stats(self) -> dict[str, Any]:
+        """Figures for ``/local/stats``."""
+        return {"contexts": self.context_count(), "browser_pid": self.browser_pid}
+
     def pooled(self, device: str = "desktop") -> int:
         """Prewarmed contexts ready for ``device``."""
-        return len(self._pool.get(device, []))
-
-    # --- contexts ---------------------------------------------------------------------------------
-
-    async def _new_warm(self, device: str, storage_state: dict[str, Any] | None) -> Warm:
-        await self._started_future()
-        browser = self._browser
-        if browser is None or not browser.is_connected():
-            raise RuntimeError("the browser is not running (it was stopped or crashed)")
-        options = context_options(device, browser.version)
-        if storage_state is not None:
-            options["storage_state"] = storage_state
-        context = await browser.new_context(**options)
-        try:
-            page = await context.new_page()
-        except BaseException:
-            await context.close()
-            raise
-        return Warm(context, page, device)
-
-    async def _acquire(self, spec: SessionSpec) -> Warm:
-        """Take a prewarmed context when the session starts fresh, else make a new one."""
-        device = spec.request.device
-        if spec.storage_state is None and self.prewarm:
-            pool = self._pool.setdefault(device, [])
-            while pool:
-                warm = pool.pop(0)
-                if not warm.page.is_closed():
-                    self._schedule_refill(device)
-                    return warm
-            self._schedule_refill(device)
-        return await self._new_warm(device, spec.storage_state)
-
-    def _stopped(self) -> bool:
-        return self._stopping  # a method, so mypy does not narrow the flag across awaits
-
-    def _schedule_refill(self, device: str) -> None:
-        running = self._refills.get(device)
-        if self.prewarm and not self._stopping and (running is None or running.done()):
-            self._refills[device] = asyncio.get_running_loop().create_task(self._refill(device))
-
-    async def _refill(self, device: str) -> None:
-        pool = self._pool.setdefault(device, [])
-        while not self._stopping and len(pool) < self.prewarm:
-            try:
-                warm = await self._new_warm(device, None)
-            except Exception:
-                return  # browser gone: the sessions that need one report it
-            if self._stopped():
-                await warm.context.close()
-                return
-            pool.append(warm)
+        return self.pool.ready(device)
 
     # --- Executor -------------------------------------------------------------------------------
 
@@ -222,7 +181,7 @@ class PlaywrightExecutor:
     async def _run(self, session: BrowserSession) -> None:
         spec = session.spec
         try:
-            warm = await self._acquire(spec)
+            warm = await self.pool.acquire(spec.request.device, spec.storage_state)
             trace = None
             if spec.request.enable_recording:
                 trace = TraceRecorder(self._tmp, f"trace-{uuid.uuid4().hex}")
@@ -322,9 +281,9 @@ class PlaywrightExecutor:
         return await session.warm.page.screenshot(type="png", timeout=self.action_timeout * 1000)
 
     async def trace_zip(self, task_id: str) -> bytes | None:
-        evidence = self._evidence[task_id]
-        trace = evidence.trace
-        if trace is None:
+        evidence = self._evidence.get(task_id)
+        trace = evidence.trace if evidence is not None else None
+        if evidence is None or trace is None:
             return None
         if evidence.open:
             return await trace.export()

@@ -107,7 +107,7 @@ def merge_chunks(paths: list[Path]) -> bytes:
 
 
 def _header_key(line: str) -> str:
-    """ "ctx" / "page:<id>" for the lines every chunk repeats, "" for the others."""
+    """Return a key for the lines every chunk repeats ("ctx", "page:<id>"), else ""."""
     if '"context-options"' not in line and '"method":"page"' not in line:
         return ""
     try:
