@@ -204,7 +204,7 @@ class AsyncSmoothSession(BaseSmoothSession):
                     raise self._post_failed(action, err) from err
                 reply = await self._wait(event_id, action, deadline, limit)
                 if reply.error is not None:
-                    raise reply.error
+                    raise self._reply_error(reply.error)
                 result = self._convert(action, reply.output, model)
             except BaseException as exc:
                 self._state.forget(event_id)

@@ -229,6 +229,18 @@ class BaseSmoothSession:
             except Exception:
                 log.exception("event listener %r failed", listener)
 
+    def _reply_error(self, error: SmoothError) -> SmoothError:
+        """Return the error of a reply with the server's text redacted."""
+        redactor = self._base.redactor
+        if isinstance(error, SmoothActionError):
+            return type(error)(
+                redactor.redact(error.message),
+                action=error.action,
+                output=redactor.redact_value(error.output),
+                code=error.code,
+            )
+        return type(error)(redactor.redact(str(error)))
+
     def _timeout_error(self, action: str, limit: float | None) -> SmoothTimeoutError:
         return SmoothTimeoutError(f"{action} did not finish within {limit} s (session {self._id})")
 
