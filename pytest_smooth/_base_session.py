@@ -38,7 +38,7 @@ from ._types import NOT_GIVEN
 
 __all__ = ["BaseSmoothSession", "Listener", "M", "capped", "new_event_id"]
 
-Listener = Callable[[ActionRecord], None]
+Listener = Callable[[ActionRecord], object]
 # Graceful close waits at most this long before falling back to DELETE.
 CLOSE_TIMEOUT = 15.0
 # Strings in the event log are cut to this many characters.

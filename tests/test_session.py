@@ -79,7 +79,7 @@ def test_every_action_happy_path(session: SmoothSession, fake: FakeSmooth) -> No
     fake.outputs["evaluate_js"] = lambda inp: {"title": "Shop", "args": inp["args"]}
     fake.outputs["extract"] = {"name": "Mug", "price": 9.5}
     fake.outputs["run_task"] = {"name": "Cart", "price": 3}
-    assert session.goto("https://shop.test") is None
+    session.goto("https://shop.test")
     assert session.evaluate_js("document.title", {"a": 1}) == {"title": "Shop", "args": {"a": 1}}
     assert session.extract({"type": "object"}, "the product") == {"name": "Mug", "price": 9.5}
     product = session.extract(Product)
