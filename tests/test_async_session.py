@@ -1,0 +1,329 @@
+"""AsyncSmoothSession: the mirror of test_session.py for the async twin (fake clock, no waits)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+import pytest_asyncio
+
+from pytest_smooth._async_client import AsyncSmoothClient
+from pytest_smooth._async_session import AsyncSmoothSession
+from pytest_smooth._exceptions import InternalServerError
+from pytest_smooth._exceptions import SessionClosedError
+from pytest_smooth._exceptions import SmoothActionError
+from pytest_smooth._exceptions import SmoothActionServerError
+from pytest_smooth._exceptions import SmoothTimeoutError
+from pytest_smooth._models import ActionRecord
+from pytest_smooth.testing import FakeSmooth
+
+KEY = "cmzr-session-key-42424242"
+SECRET = "hunter2-very-secret"
+
+
+class Product(pydantic.BaseModel):
+    name: str
+    price: float
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 50.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake() -> FakeSmooth:
+    return FakeSmooth(api_key=KEY)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest_asyncio.fixture
+async def client(fake: FakeSmooth, clock: Clock) -> AsyncIterator[AsyncSmoothClient]:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(fake.handler))
+    async with AsyncSmoothClient(KEY, FakeSmooth.base_url, http_client=http, timeout=5) as client:
+        client._clock = clock.time  # type: ignore[method-assign]
+        client._sleep = clock.sleep  # type: ignore[method-assign]
+        yield client
+
+
+@pytest_asyncio.fixture
+async def session(client: AsyncSmoothClient) -> AsyncIterator[AsyncSmoothSession]:
+    async with client.session(device="mobile") as session:
+        yield session
+
+
+def sent_events(fake: FakeSmooth) -> list[dict[str, Any]]:
+    return [r.body for r in fake.requests if r.method == "POST" and r.path.endswith("/event")]
+
+
+@pytest.mark.asyncio
+async def test_every_action_happy_path(session: AsyncSmoothSession, fake: FakeSmooth) -> None:
+    fake.outputs["evaluate_js"] = lambda inp: {"title": "Shop", "args": inp["args"]}
+    fake.outputs["extract"] = {"name": "Mug", "price": 9.5}
+    fake.outputs["run_task"] = {"name": "Cart", "price": 3}
+    await session.goto("https://shop.test")
+    assert await session.evaluate_js("document.title", {"a": 1}) == {
+        "title": "Shop",
+        "args": {"a": 1},
+    }
+    assert await session.extract({"type": "object"}, "the product") == {"name": "Mug", "price": 9.5}
+    product = await session.extract(Product)
+    assert product == Product(name="Mug", price=9.5)
+    assert await session.run_task("add to cart", response_model=Product) == Product(
+        name="Cart", price=3
+    )
+    events = sent_events(fake)
+    assert [e["payload"]["name"] for e in events] == [
+        "goto",
+        "evaluate_js",
+        "extract",
+        "extract",
+        "run_task",
+    ]
+    assert all(len(e["id"]) == 21 and e["timestamp"] is None for e in events)
+    assert events[3]["payload"]["input"]["schema"] == Product.model_json_schema()
+    assert events[4]["name"] == "session_action"
+    assert [r.outcome for r in session.events] == ["ok"] * 5
+    assert session.live_url is not None and session.status == "running"
+
+
+@pytest.mark.asyncio
+async def test_action_errors_carry_the_server_message(
+    session: AsyncSmoothSession, fake: FakeSmooth
+) -> None:
+    fake.failures["goto"] = (400, "net::ERR_NAME_NOT_RESOLVED")
+    fake.failures["evaluate_js"] = (500, "executor crashed")
+    with pytest.raises(SmoothActionError, match="ERR_NAME_NOT_RESOLVED") as info:
+        await session.goto("https://nowhere.test")
+    assert info.value.action == "goto" and info.value.code == 400
+    with pytest.raises(SmoothActionServerError, match="executor crashed"):
+        await session.evaluate_js("1")
+    assert [(r.outcome, r.error is not None) for r in session.events] == [
+        ("error", True),
+        ("error", True),
+    ]
+    fake.outputs["extract"] = {"name": "Mug"}
+    with pytest.raises(SmoothActionError, match="does not match Product"):
+        await session.extract(Product)
+
+
+@pytest.mark.asyncio
+async def test_never_replying_server_times_out_naming_the_action(
+    session: AsyncSmoothSession, fake: FakeSmooth, clock: Clock
+) -> None:
+    fake.never_reply = {"evaluate_js"}
+    with pytest.raises(SmoothTimeoutError) as info:
+        await session.evaluate_js("1", timeout=0.5)
+    assert str(info.value) == f"evaluate_js did not finish within 0.5 s (session {session.id})"
+    assert session.events[-1].outcome == "timeout"
+    assert sum(clock.sleeps) == pytest.approx(0.5)
+    # The client default (5 s) applies when no per-call timeout is given.
+    with pytest.raises(SmoothTimeoutError, match=r"within 5\.0 s"):
+        await session.evaluate_js("1")
+    # A late reply for the abandoned action does not confuse the next one.
+    fake.never_reply = False
+    fake.outputs["evaluate_js"] = 7
+    assert await session.evaluate_js("7") == 7
+
+
+@pytest.mark.asyncio
+async def test_polls_are_retried_but_action_posts_are_not(
+    session: AsyncSmoothSession, fake: FakeSmooth
+) -> None:
+    fake.fault("GET", "/task/*", status=503)
+    fake.outputs["evaluate_js"] = 1
+    assert await session.evaluate_js("1") == 1
+    fake.fault("POST", "/task/*/event", status=503, execute=True)
+    with pytest.raises(InternalServerError):
+        await session.evaluate_js("2")
+    assert fake.count("POST", "/task/*/event") == 2
+    assert len(fake.executor.submitted) == 2
+
+
+@pytest.mark.asyncio
+async def test_graceful_close_is_idempotent(client: AsyncSmoothClient, fake: FakeSmooth) -> None:
+    session = await client.session()
+    await session.close()
+    await session.close()
+    assert session.closed and fake.executor.closed == {session.id: True}
+    assert fake.count("DELETE", "/task/*") == 0
+    assert session.events[-1].action == "close"
+    with pytest.raises(SessionClosedError):
+        await session.goto("https://x.test")
+
+
+@pytest.mark.asyncio
+async def test_force_close_and_fallback_to_delete(
+    client: AsyncSmoothClient, fake: FakeSmooth
+) -> None:
+    forced = await client.session()
+    await forced.close(force=True)
+    assert forced.closed and fake.count("DELETE", "/task/*") == 1
+    fallback = await client.session()
+    fake.fault("POST", "/task/*/event", status=400)
+    await fallback.close()
+    assert fallback.closed and fake.count("DELETE", "/task/*") == 2
+    assert fake.executor.closed == {forced.id: False, fallback.id: False}
+
+
+@pytest.mark.asyncio
+async def test_with_block_closes_the_session(client: AsyncSmoothClient, fake: FakeSmooth) -> None:
+    async with client.session() as session:
+        await session.goto("https://x.test")
+    assert session.closed and fake.executor.closed == {session.id: True}
+
+
+@pytest.mark.asyncio
+async def test_server_side_close_gives_session_closed(
+    session: AsyncSmoothSession, client: AsyncSmoothClient
+) -> None:
+    await client.delete_task(session.id)
+    with pytest.raises(SessionClosedError, match="closed"):
+        await session.goto("https://x.test")
+    assert session.closed
+    await session.close()  # idempotent, no error
+
+
+@pytest.mark.asyncio
+async def test_session_ending_during_an_action(client: AsyncSmoothClient, fake: FakeSmooth) -> None:
+    session = await client.session()
+    fake.never_reply = {"goto"}
+    real_deliver = fake.executor.deliver
+
+    def deliver(task_id: str) -> None:
+        real_deliver(task_id)
+        fake.store.finish_task(task_id, "cancelled")
+
+    fake.executor.deliver = deliver  # type: ignore[method-assign]
+    with pytest.raises(SessionClosedError, match=r"ended \(cancelled\) before goto"):
+        await session.goto("https://x.test")
+    assert session.closed
+
+
+@pytest.mark.asyncio
+async def test_session_ending_with_reply_in_the_same_response(
+    client: AsyncSmoothClient, fake: FakeSmooth
+) -> None:
+    session = await client.session()
+
+    def answer_then_finish(_inp: Any) -> str:
+        return "late"
+
+    fake.outputs["evaluate_js"] = answer_then_finish
+    real_deliver = fake.executor.deliver
+
+    def deliver(task_id: str) -> None:
+        real_deliver(task_id)
+        fake.store.finish_task(task_id, "done")
+
+    fake.executor.deliver = deliver  # type: ignore[method-assign]
+    assert await session.evaluate_js("x") == "late"
+    assert session.closed
+
+
+@pytest.mark.asyncio
+async def test_tool_calls_are_answered(client: AsyncSmoothClient, fake: FakeSmooth) -> None:
+    async def lookup(q: str) -> str:
+        """Look a word up (an async tool is awaited)."""
+        return q.upper()
+
+    def broken() -> None:
+        raise RuntimeError("tool blew up")
+
+    session = await client.session(tools={"lookup": lookup, "broken": broken})
+    body = next(r.body for r in fake.requests if r.method == "POST" and r.path.endswith("/task"))
+    assert {t["name"] for t in body["custom_tools"]} == {"lookup", "broken"}
+    ids = [
+        fake.emit_tool_call(session.id, name, inp)
+        for name, inp in [("lookup", {"q": "mug"}), ("nope", {}), ("broken", {})]
+    ]
+    await session.goto("https://x.test")
+    results = {e: (code, out) for _, e, code, out in fake.executor.tool_results}
+    assert results[ids[0]] == (200, "MUG")
+    assert results[ids[1]] == (400, "unknown tool: nope")
+    assert results[ids[2]] == (500, "tool blew up")
+
+
+@pytest.mark.asyncio
+async def test_event_log_listeners_label_and_credits(
+    session: AsyncSmoothSession, fake: FakeSmooth
+) -> None:
+    seen: list[ActionRecord] = []
+    session.add_listener(seen.append)
+    session.add_listener(lambda _r: 1 / 0)  # a broken listener is logged, not raised
+    session.label = "tests/test_x.py::test_y"
+    fake.outputs["evaluate_js"] = "x" * 1000
+    await session.evaluate_js("y" * 1000)
+    record = seen[0]
+    assert record.test_nodeid == "tests/test_x.py::test_y"
+    assert record.duration is not None and record.server_duration == 0.01
+    assert len(record.input["js"]) < 300 and "1000 chars" in record.input["js"]
+    assert record.output_preview is not None and len(record.output_preview) < 300
+    assert session.credits_used == 0.0
+
+
+@pytest.mark.asyncio
+async def test_refresh_and_recording_url(client: AsyncSmoothClient) -> None:
+    session = await client.session()
+    assert (await session.refresh()).status == "running"
+    assert session.recording_url is None
+    assert await session.wait_recording_url(timeout=0.2) is None
+    await session.close()
+    url = await session.wait_recording_url(timeout=1)
+    assert url is not None and "/recording/" in url
+
+
+@pytest.mark.asyncio
+async def test_run_task_secrets_never_leak(
+    client: AsyncSmoothClient, fake: FakeSmooth, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.failures["run_task"] = (400, f"login failed with password {SECRET}")
+    caplog.set_level(logging.DEBUG, logger="pytest_smooth")
+    async with client.session() as session:
+        with pytest.raises(SmoothActionError) as info:
+            await session.run_task(
+                "log in",
+                secrets={"password": SECRET, "pin": {"value": "9876-5432", "allowed_urls": ["*"]}},
+            )
+    sent = sent_events(fake)[0]["payload"]["input"]["secrets"]
+    assert sent["password"] == {"value": SECRET, "allowed_urls": ["*"]}
+    texts = [
+        str(info.value),
+        repr(info.value.output),
+        repr(client),
+        caplog.text,
+        *(r.model_dump_json() for r in session.events),
+    ]
+    for text in texts:
+        assert SECRET not in text and "9876-5432" not in text and KEY not in text
+    assert session.events[0].input["secrets"]["password"]["value"] == "***"
+
+
+@pytest.mark.asyncio
+async def test_bad_inputs_fail_before_any_request(
+    session: AsyncSmoothSession, fake: FakeSmooth
+) -> None:
+    before = len(fake.requests)
+    with pytest.raises(ValueError, match="max_steps"):
+        await session.run_task("x", max_steps=500)
+    with pytest.raises(ValueError, match="secret 'p'"):
+        await session.run_task("x", secrets={"p": {"nope": 1}})
+    with pytest.raises(TypeError, match="JSON schema"):
+        await session.extract(42)  # type: ignore[call-overload]
+    assert len(fake.requests) == before
