@@ -58,6 +58,8 @@ class RecordingExecutor:
         self.submitted.append((task_id, event_id, action, action_input))
 
     def tool_result(self, task_id: str, event_id: str, code: int, output: Any) -> None:
+        if self.broken:
+            raise RuntimeError("browser crashed")
         self.tool_results.append((task_id, event_id, code, output))
 
     def close_session(self, task_id: str, *, graceful: bool) -> None:

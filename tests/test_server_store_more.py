@@ -144,3 +144,15 @@ def test_stats_and_snapshot(store: Store) -> None:
     snapshot = store.task_snapshot(task_id)
     assert snapshot is not None and snapshot["status"] == "running"
     assert store.task_snapshot("nope") is None
+
+
+def test_an_executor_failing_on_a_tool_reply_fails_the_task_without_a_5xx(
+    store: Store, executor: RecordingExecutor
+) -> None:
+    task_id = open_session(store, task="use tools")
+    call_id = store.emit_tool_call(task_id, "lookup", {})
+    executor.broken = True
+    reply = {"name": "tool_call", "id": call_id, "payload": {"code": 200, "output": 1}}
+    assert call(store, "POST", f"/task/{task_id}/event", reply) == (200, {"r": {"id": call_id}})
+    _, task = get(store, task_id)
+    assert task["status"] == "failed" and "browser crashed" in task["output"]

@@ -24,6 +24,7 @@ from typing import cast
 import uvicorn
 from typing_extensions import Self
 
+from .app import DEFAULT_REAP_INTERVAL
 from .app import create_app
 from .app import is_evidence_source
 from .app_body import DEFAULT_MAX_JSON_BYTES
@@ -69,6 +70,7 @@ class LocalServer:
         llm_model: str | None = None,
         executor: Executor | None = None,
         executor_factory: Callable[[], Executor] | None = None,
+        reap_interval: float = DEFAULT_REAP_INTERVAL,
         start_timeout: float = DEFAULT_START_TIMEOUT,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT,
     ) -> None:
@@ -87,6 +89,7 @@ class LocalServer:
         self._executor = executor
         self._factory = executor_factory
         self._limits = (max_body_bytes, max_upload_bytes)
+        self._reap_interval = reap_interval
         self._timeouts = (start_timeout, stop_timeout)
         self.store = Store(idle_timeout_ms=int(idle_timeout * 1000), save_blob=self._save_blob)
         self._blob_dir: Path | None = None
@@ -252,6 +255,7 @@ class LocalServer:
             evidence=executor if is_evidence_source(executor) else None,
             max_json_bytes=self._limits[0],
             max_upload_bytes=self._limits[1],
+            reap_interval=self._reap_interval,
         )
         config = uvicorn.Config(
             app,

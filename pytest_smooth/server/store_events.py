@@ -74,9 +74,13 @@ def _tool_reply(store: Store, task: TaskState, event_id: str, code: Any, output:
     if event_id in task.answered_tool_calls:
         return ok({"id": event_id})
     task.answered_tool_calls.add(event_id)
-    store.require_executor().tool_result(task.id, event_id, code, output)
+    tool = task.tool_calls[event_id]
+    try:
+        store.require_executor().tool_result(task.id, event_id, code, output)
+    except Exception as exc:  # fail the task rather than answer a 5xx the SDK would retry
+        store.finish(task, "failed", f"the executor failed on tool {tool!r}: {exc}")
+        return ok({"id": event_id})
     if code == 500:
-        tool = task.tool_calls[event_id]
         store.finish(task, "failed", f"tool {tool!r} failed: {output}")
     return ok({"id": event_id})
 
