@@ -114,7 +114,10 @@ def _difflib_diff(received: Any, expected: Any) -> list[str] | None:
 
 
 def _short_pair(received: Any, expected: Any) -> bool:
-    # Short one-line values: the Expected/Received lines already say it all.
+    # Short scalars: the Expected/Received lines already say it all.
+    containers = (dict, list, tuple, set, BaseModel)
+    if isinstance(received, containers) or isinstance(expected, containers):
+        return False
     return len(repr(received)) + len(repr(expected)) < 60
 
 
