@@ -13,6 +13,7 @@ import pytest_asyncio
 
 from pytest_smooth._async_client import AsyncSmoothClient
 from pytest_smooth._async_session import AsyncSmoothSession
+from pytest_smooth._constants import LONG_POLL_PARAM
 from pytest_smooth._exceptions import InternalServerError
 from pytest_smooth._exceptions import SessionClosedError
 from pytest_smooth._exceptions import SmoothActionError
@@ -327,3 +328,35 @@ async def test_bad_inputs_fail_before_any_request(
     with pytest.raises(TypeError, match="JSON schema"):
         await session.extract(42)  # type: ignore[call-overload]
     assert len(fake.requests) == before
+
+
+@pytest.mark.asyncio
+async def test_held_long_polls_repoll_at_once(fake: FakeSmooth, clock: Clock) -> None:
+    holds: list[int] = []
+
+    def holding(request: httpx.Request) -> httpx.Response:
+        response = fake.handler(request)
+        if request.method == "GET" and LONG_POLL_PARAM in request.url.params:
+            hold = int(request.url.params[LONG_POLL_PARAM])
+            assert request.extensions["timeout"]["read"] >= hold / 1000 + 5
+            holds.append(hold)
+            clock.now += hold / 1000  # a server that honours the hint holds the GET
+        return response
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(holding))
+    async with AsyncSmoothClient(KEY, FakeSmooth.base_url, http_client=http) as client:
+        client._clock = clock.time  # type: ignore[method-assign]
+        client._sleep = clock.sleep  # type: ignore[method-assign]
+        session = await client.session()
+        fake.never_reply = {"goto"}
+        with pytest.raises(SmoothTimeoutError, match=r"goto did not finish within 12\.0 s"):
+            await session.goto("https://x.test", timeout=12)
+    assert holds == [10_000, 2_000] and clock.sleeps == []
+
+
+@pytest.mark.asyncio
+async def test_one_action_at_a_time(session: AsyncSmoothSession) -> None:
+    async with session._lock:
+        with pytest.raises(SmoothTimeoutError, match="another action is still running"):
+            await session.evaluate_js("1", timeout=0.01)
+    assert await session.evaluate_js("1") is None
