@@ -1,0 +1,176 @@
+"""Deterministic, schema-guided extraction for the local backend's ``extract`` action.
+
+``await extract(page, schema, prompt)`` reads the values a JSON schema asks for from the DOM of
+a Playwright page, with no model: the property names and types guide where to look. The DOM is
+read by one ``page.evaluate`` per attempt (``extract_dom.js``, ``extract_pairs.js``,
+``extract_read.js``); the values are coerced in Python (``extract_coerce.py``).
+
+Rules the reader follows
+------------------------
+
+Names. A property matches a name on the page loosely: case, ``_``, ``-``, spaces and camelCase
+do not matter, nor a plural ``s`` (``renews_on`` = "Renews on", ``priceCurrency`` =
+``pricecurrency``, ``tags`` = ``tag``). A label containing all the property's words also matches
+("Email address" for ``email``), after exact matches; so does a label equal to the property's
+last words ("Email" for ``customer_email``), after those. A property's schema ``title`` is a
+second name.
+
+Where a value comes from, best first:
+
+1. an element whose ``data-testid`` (or ``data-test``, ``data-qa``, ``data-cy``), ``itemprop``,
+   ``name``, ``id``, ``aria-label`` or ``placeholder`` is the property name (microdata of the
+   nearest ``itemscope`` first);
+2. a label/value pair whose label is the property name: ``<label for>`` or a wrapping
+   ``<label>`` and its form control, ``<fieldset>``/``<legend>``, ``aria-labelledby``,
+   ``<dt>``/``<dd>``, a two-column table row (``th``/``td``), the header and cells of a table
+   with one data row, a table's ``<caption>``, "Key: value" text (also "Key — value", and
+   "Key:" followed by the value on the next line; the deepest element showing it), a short
+   label element followed by its value element, a heading followed by its content;
+3. an element with the property name as a class;
+4. the same sources with the looser matches above;
+5. for ``title``/``name``/``heading``/``headline`` properties: the headings (``h1``, then
+   ``h2``...), then ``<title>`` (in a repeated item: its first link, bold text, or text line);
+6. for ``url``/``link``/``href`` (``<a href>``) and ``image``/``src``/``logo``... (``<img src>``)
+   properties in an item or a nested object: its first link or image.
+
+Values. A form control gives its value: an input's value, a checkbox its checked state, a
+radio group the label of its checked radio, a select its selected option's text, a textarea its
+text. Another element gives its visible text (whitespace collapsed), and in an element named
+after the property, the value after its "Label:". The first candidate that fits the type wins:
+numbers from text with currency signs and thousands separators ("$1,299.50" -> 1299.5,
+"In stock: 12" -> 12, "1 299,50 €" -> 1299.5, "1.2k" -> 1200); integers only from whole
+numbers; booleans from checked state, aria-checked, or yes/no, true/false, on/off, ✓/✗; enums
+by case-insensitive equality. A property the page does not show is null, never a guess.
+
+Arrays, in document order: the container named after the property (``ul.tags``, ``#feed``,
+``[data-testid=products]``, a heading "Tags" followed by a list) gives its list items, table
+rows, select options, checked boxes or repeated children; elements named after the singular
+(``data-testid="product"``, ``itemprop="review"``, ``class="tag"``) are the items themselves;
+a ``<dt>`` with several ``<dd>``, or "Tags: a, b, c" text, gives its parts; a table column
+headed by the property name gives its cells. Without a name on the page, an array of objects
+comes from the repeated structure whose items show most of the item's properties (table rows,
+with the header mapped to property names; elements sharing an ``itemtype``, ``data-testid``,
+or tag and class under one parent), and an array of strings from the one list of the page
+outside nav/header/footer/aside.
+
+Nested objects are read inside the element named after the property (by the attributes above,
+by tag, e.g. ``<address>`` for ``address``, or by a heading or label); if there is none, from
+the parent's scope, and the object is null when none of its properties is found.
+
+Scope. A prompt that is a CSS selector (``#closed``), or contains one (``rows of
+`table.open```, "... in #closed"), reads inside the first visible element it matches (for an
+array schema, several matches are the items); other prompts are ignored. Hidden elements
+(``display: none``, ``visibility: hidden``, ``hidden``, type=hidden, parked off-screen), scripts
+and styles are never read.
+
+Waiting. Extract waits until the DOM has been quiet for ``QUIET_MS`` after load, then reads.
+While the result is incomplete (a null or an empty array) and the page is young (``YOUNG_MS``
+since navigation), still changing, or has pending work (``window.__smoothPending`` when the
+executor installs ``SETTLE_INIT_SCRIPT``), it reads again, up to ``min(timeout,
+SETTLE_LIMIT)`` seconds. A selector that matches nothing by then is an ``ExtractError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
+from typing import Any
+
+from .extract_coerce import build_value
+from .extract_coerce import is_complete
+from .extract_schema import ExtractError
+from .extract_schema import normalise_schema
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+__all__ = ["SETTLE_INIT_SCRIPT", "ExtractError", "extract", "reader_source"]
+
+QUIET_MS = 120.0  # DOM quiet this long after load before a read counts
+YOUNG_MS = 2000.0  # a page younger than this may still have timers that fill it
+RECENT_MS = 800.0  # a DOM that changed this recently may still be filling
+SETTLE_LIMIT = 3.0  # seconds spent re-reading an incomplete result, at most
+POLL_INTERVAL = 0.08
+_JS_FILES = ("extract_dom.js", "extract_pairs.js", "extract_read.js")
+
+
+def _read_js(name: str) -> str:
+    return resources.files(__package__ or "pytest_smooth.server").joinpath(name).read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def reader_source() -> str:
+    """Return the reader as one JavaScript function ``(args) => result`` for page.evaluate."""
+    body = "\n".join(_read_js(name) for name in _JS_FILES)
+    return "(args) => {\n" + body + "\nreturn main(args);\n}"
+
+
+# For the executor's ``context.add_init_script``: counts short timers and fetches in flight
+# (``window.__smoothPending``), so extract knows that a page still has work pending.
+SETTLE_INIT_SCRIPT = _read_js("extract_settle.js")
+
+
+def _still_filling(state: dict[str, Any]) -> bool:
+    pending = state.get("pending")
+    return (
+        float(state.get("age", 0)) < YOUNG_MS
+        or float(state.get("quiet", 0)) < RECENT_MS
+        or state.get("ready") != "complete"
+        or (isinstance(pending, (int, float)) and pending > 0)
+    )
+
+
+def _destroyed(exc: Exception) -> bool:
+    # A navigation during the read destroys the JS context: read the new document instead.
+    text = str(exc)
+    return "Execution context was destroyed" in text or "navigat" in text.lower()
+
+
+async def extract(
+    page: Page, schema: dict[str, Any], prompt: str | None, *, timeout: float = 10.0
+) -> Any:
+    """Read the values ``schema`` asks for from ``page``; see the module docstring for the rules.
+
+    Raises ``ExtractError`` for a schema it cannot read, a prompt that is an invalid selector,
+    a selector that matches nothing, or a page that does not answer within ``timeout``.
+    """
+    node = normalise_schema(schema)
+    if prompt is not None and not isinstance(prompt, str):
+        raise ExtractError(f"prompt must be a string or null, got {type(prompt).__name__}")
+    source = reader_source()
+    start = time.monotonic()
+    hard = start + timeout
+    soft = start + min(timeout, SETTLE_LIMIT)
+    args = {"schema": node, "prompt": prompt}
+    while True:
+        remaining = hard - time.monotonic()
+        if remaining <= 0:
+            raise ExtractError(f"extract did not finish within {timeout} s")
+        try:
+            state = await asyncio.wait_for(page.evaluate(source, args), remaining)
+        except asyncio.TimeoutError:
+            raise ExtractError(f"extract did not finish within {timeout} s") from None
+        except Exception as exc:
+            if _destroyed(exc) and time.monotonic() < soft:
+                await asyncio.sleep(POLL_INTERVAL)
+                continue
+            raise
+        if state.get("error"):
+            raise ExtractError(state["error"])
+        young = time.monotonic() < soft
+        if state.get("missing"):
+            if young:
+                await asyncio.sleep(POLL_INTERVAL)
+                continue
+            raise ExtractError(f"prompt selector {state['missing']!r} matched no visible element")
+        value = build_value(state.get("tree"), node)
+        if young and float(state.get("quiet", 0)) < QUIET_MS:
+            await asyncio.sleep(POLL_INTERVAL)
+            continue
+        if young and not is_complete(value, node) and _still_filling(state):
+            await asyncio.sleep(POLL_INTERVAL)
+            continue
+        return value

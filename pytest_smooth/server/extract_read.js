@@ -1,0 +1,281 @@
+// The schema-guided readers and the entry point `main(args)` (see extract.py for the rules).
+
+const TITLE_WORDS = new Set(["title", "name", "heading", "headline"]);
+const TIER_WEIGHT = [1, 1, 0.9, 0.6, 0.4, 0.3, 0.3];
+const propCache = new Map();
+
+function propOf(p) {
+  let prop = propCache.get(p);
+  if (!prop) { prop = makeProp(p.names || [p.name]); propCache.set(p, prop); }
+  return prop;
+}
+
+// Whether a raw candidate can become the node's type (used to score, Python decides).
+function fits(raw, node) {
+  if (raw === null || raw === undefined || raw === "") return false;
+  const types = node.types || ["string"];
+  if (typeof raw === "boolean") return types.includes("boolean");
+  if (types.includes("string")) return true;
+  if ((types.includes("number") || types.includes("integer")) && /\d/.test(raw)) return true;
+  return types.includes("boolean") && /^\s*(yes|no|y|n|true|false|on|off|[01✓✔✗✘])\s*$/i.test(raw);
+}
+
+function titleCandidates(S, ctx) {
+  const out = [];
+  for (let lvl = 1; lvl <= 6; lvl++) {
+    for (const h of within(S, "h" + lvl)) if (isVisible(h)) out.push(text(h));
+  }
+  for (const h of within(S, "[role=heading]")) if (isVisible(h)) out.push(text(h));
+  if (ctx.doc) { out.push(document.title); return out; }
+  for (const sel of ["a[href]", "strong,b"]) {
+    const el = within(S, sel).find(isVisible);
+    if (el) out.push(text(el));
+  }
+  out.push(lines(S)[0]);
+  return out;
+}
+
+// Raw candidates for a scalar property in scope S, best first, with the best tier found.
+function scalarCandidates(S, prop, node, ctx) {
+  const out = [];
+  let tier = 9;
+  const add = (vals, t) => {
+    for (const v of vals) {
+      if (v === null || v === undefined || v === "" || out.length >= 16 || out.includes(v)) continue;
+      out.push(v);
+      if (fits(v, node)) tier = Math.min(tier, t);
+    }
+  };
+  const ids = identMatches(S, prop);
+  const pairs = (ctx.extra || []).concat(pairsIn(S));
+  const pairVals = (p) => (p.raw !== undefined ? [p.raw] : valueOf(p.el, prop));
+  ids.filter((m) => m.score === 3 && !m.cls)
+    .sort((a, b) => scopeDepth(a.el, S) - scopeDepth(b.el, S))
+    .forEach((m) => add(valueOf(m.el, prop), 0));
+  for (const p of pairs) if (score(p.label, prop) === 3) add(pairVals(p), 1);
+  for (const m of ids) if (m.score === 3 && m.cls) add(valueOf(m.el, prop), 2);
+  for (const m of ids) if (m.score === 2 && !m.cls) add(valueOf(m.el, prop), 3);
+  for (const p of pairs) if (score(p.label, prop) === 2) add(pairVals(p), 3);
+  for (const m of ids) if (m.score === 2 && m.cls) add(valueOf(m.el, prop), 3);
+  for (const m of ids) if (m.score === 1) add(valueOf(m.el, prop), 4);
+  for (const p of pairs) if (score(p.label, prop) === 1) add(pairVals(p), 4);
+  const last = prop.names[0].w[prop.names[0].w.length - 1];
+  if (TITLE_WORDS.has(last) && !ctx.flat) add(titleCandidates(S, ctx), 5);
+  const kind = urlKind(prop);
+  if (kind && !ctx.doc && !ctx.flat) add([urlOf(S, kind)], 6);
+  return {c: out, t: tier};
+}
+
+function findObjectScope(S, prop) {
+  const ids = identMatches(S, prop).filter((m) => m.score >= 2 && !isControl(m.el));
+  const rank = (m) => (m.score === 3 ? 0 : 2) + (m.cls ? 1 : 0);
+  ids.sort((a, b) => rank(a) - rank(b) || scopeDepth(a.el, S) - scopeDepth(b.el, S));
+  if (ids.length && ids[0].score === 3) return ids[0].el;
+  const byTag = elems(S).find((el) => prop.names.some((n) => n.raw === el.localName));
+  if (byTag) return byTag;
+  for (const p of pairsIn(S)) {
+    if (!p.el || score(p.label, prop) !== 3) continue;
+    const h = p.heading;
+    if (h && h.parentElement !== S && [...h.parentElement.children].find(shown) === h) return h.parentElement;
+    return p.el;
+  }
+  return ids.length ? ids[0].el : null;
+}
+
+function isListNamed(m, prop) {
+  if (isHeading(m.el)) return true;
+  if (LIST_TAGS.has(m.el.localName) || sameAsWritten(m.attr, prop)) return true;
+  return /list|grid|items|group|collection|container|wrapper|feed/i.test(m.attr);
+}
+
+function findItems(S, prop, itemNode, ctx) {
+  const wantObj = itemNode.kind === "object";
+  if (prop) {
+    const ids = identMatches(S, prop);
+    for (const level of [3, 2]) {
+      const ms = ids.filter((m) => m.score === level);
+      const els = outermost(ms.map((m) => m.el));
+      if (!els.length) continue;
+      const named = ms.find((m) => els.includes(m.el) && isListNamed(m, prop));
+      if (named) return choices(itemsOf(named.el, wantObj));
+      return choices(els.map((el) => ({el, extra: rowExtra(el)})));
+    }
+    for (const level of [3, 2]) {
+      for (const p of pairsIn(S)) {
+        if (score(p.label, prop) !== level) continue;
+        if (p.els && p.els.length > 1) return p.els.map((el) => ({el}));
+        if (wantObj ? !p.el || !isWrapper(p.el) : p.el && !isWrapper(p.el) && !sameAsWritten(p.label, prop)) continue;
+        if (p.raw !== undefined) return splitText(p.raw);
+        if (isControl(p.el)) return p.el.localName === "select" ? itemsOf(p.el) : splitText(p.el.value);
+        return choices(itemsOf(p.el, wantObj));
+      }
+    }
+    if (!wantObj) {
+      const col = columnItems(S, prop);
+      if (col) return col;
+    }
+  }
+  if (wantObj) return bestGroup(S, itemNode);
+  const lists = within(S, "ul,ol").filter((l) => isVisible(l) && (!ctx.doc || !l.closest("nav,header,footer,aside")));
+  const top = outermost(lists);
+  if (top.length === 1 || (!ctx.doc && top.length)) return itemsOf(top[0], false);
+  if (!ctx.doc && largestGroup([...S.children].filter(shown)).length >= 2) return itemsOf(S, false);
+  return [];
+}
+
+// A table column whose header names the property: its cells, top to bottom.
+function columnItems(S, prop) {
+  for (const t of within(S, "table")) {
+    const info = isVisible(t) ? tableInfo(t) : null;
+    if (!info || !info.header) continue;
+    const i = info.header.findIndex((h) => score(h, prop) >= 2);
+    if (i >= 0) return info.body.map((r) => ({el: columns(r)[i]})).filter((it) => it.el);
+  }
+  return null;
+}
+
+function groupsIn(S) {
+  const groups = [];
+  for (const t of within(S, "table")) {
+    if (isVisible(t) && tableInfo(t).body.length) groups.push(tableInfo(t).body);
+  }
+  for (const attr of ["itemtype", "data-testid"]) {
+    const by = new Map();
+    for (const el of within(S, `[${attr}]`)) {
+      if (!shown(el)) continue;
+      const k = el.getAttribute(attr);
+      if (!by.has(k)) by.set(k, []);
+      by.get(k).push(el);
+    }
+    for (const g of by.values()) if (outermost(g).length >= 2) groups.push(outermost(g));
+  }
+  for (const el of [S, ...elems(S)]) {
+    if (/^(table|thead|tbody|tfoot|tr|select|head)$/.test(el.localName)) continue;
+    const kids = [...el.children].filter(shown);
+    if (kids.length < 2) continue;
+    const by = new Map();
+    for (const k of kids) { const s = signature(k); if (!by.has(s)) by.set(s, []); by.get(s).push(k); }
+    for (const g of by.values()) if (g.length >= 2) groups.push(g);
+  }
+  return groups;
+}
+
+// The repeated structure whose items show the most of the item's properties.
+function bestGroup(S, itemNode) {
+  let best = null;
+  let bestScore = 0;
+  for (const g of groupsIn(S)) {
+    const sample = g.slice(0, 3);
+    let total = 0;
+    let solid = 0;
+    for (const el of sample) {
+      const ctx = {extra: rowExtra(el), doc: false};
+      for (const p of itemNode.properties) {
+        if (p.node.kind !== "scalar") continue;
+        const r = scalarCandidates(el, propOf(p), p.node, ctx);
+        if (r.t < TIER_WEIGHT.length) total += TIER_WEIGHT[r.t];
+        if (r.t <= 4) solid++;
+      }
+    }
+    const s = solid ? total / sample.length : 0;
+    if (s > bestScore + 1e-9 || (best && Math.abs(s - bestScore) < 1e-9 && s > 0 && g.length > best.length)) {
+      best = g;
+      bestScore = s;
+    }
+  }
+  return best ? best.map((el) => ({el, extra: rowExtra(el)})) : [];
+}
+
+function readObject(node, S, ctx, found) {
+  const o = {};
+  for (const p of node.properties) {
+    const prop = propOf(p);
+    const sub = p.node;
+    if (sub.kind === "object") {
+      const el = findObjectScope(S, prop);
+      o[p.name] = el ? readObject(sub, el, {extra: [], doc: false}, true)
+        : readObject(sub, S, {...ctx, flat: true}, false);
+    } else if (sub.kind === "array") {
+      o[p.name] = {a: findItems(S, prop, sub.items, ctx).map((it) => readItem(sub.items, it, prop))};
+    } else if (sub.kind === "scalar") {
+      o[p.name] = {c: scalarCandidates(S, prop, sub, ctx).c};
+    } else {
+      o[p.name] = null;
+    }
+  }
+  return {o, found};
+}
+
+function readItem(node, it, prop) {
+  if (node.kind === "none") return null;
+  if (it.raw !== undefined) return node.kind === "scalar" ? {c: [it.raw]} : null;
+  if (node.kind === "object") return readObject(node, it.el, {extra: it.extra || [], doc: false}, true);
+  if (node.kind === "array") {
+    return {a: findItems(it.el, null, node.items, {doc: false}).map((x) => readItem(node.items, x, null))};
+  }
+  return {c: valueOf(it.el, prop).filter((v) => v !== null && v !== undefined)};
+}
+
+function looksLikeSelector(s) {
+  return /^[#.\[]/.test(s) || /^[a-z][a-z0-9-]*[#.\[:][^\s]/i.test(s);
+}
+
+// The prompt's CSS selector, if it is one or contains one: {els, error, missing}.
+function resolvePrompt(prompt) {
+  const root = document.body || document.documentElement;
+  const p = (prompt || "").trim();
+  if (!p) return {els: [root]};
+  const tries = [];
+  if (looksLikeSelector(p)) tries.push([p, true]);
+  for (const m of p.matchAll(/[`"'“]([^`"'”]+)[`"'”]/g)) tries.push([m[1].trim(), true]);
+  for (const tok of p.split(/\s+/)) {
+    const t = tok.replace(/[,;!?)]+$/, "").replace(/\.$/, "");
+    if (looksLikeSelector(t)) tries.push([t, false]);
+  }
+  let missing = null;
+  for (const [sel, strict] of tries) {
+    let els;
+    try { els = [...document.querySelectorAll(sel)]; } catch (e) {
+      if (strict) return {els: [], error: `prompt ${JSON.stringify(sel)} is not a valid CSS selector`};
+      continue;
+    }
+    els = els.filter(shown);
+    if (els.length) return {els};
+    if (missing === null) missing = sel;
+  }
+  return missing === null ? {els: [root]} : {els: [], missing};
+}
+
+function settleState() {
+  if (!window.__smoothSettle) {
+    const s = {last: 0};
+    new MutationObserver(() => { s.last = performance.now(); })
+      .observe(document, {subtree: true, childList: true, characterData: true});
+    window.__smoothSettle = s;
+  }
+  const nav = performance.getEntriesByType("navigation")[0];
+  const loaded = nav && nav.loadEventEnd ? nav.loadEventEnd : performance.now();
+  return {
+    quiet: performance.now() - Math.max(window.__smoothSettle.last, loaded),
+    age: performance.now(),
+    ready: document.readyState,
+    pending: typeof window.__smoothPending === "number" ? window.__smoothPending : null,
+  };
+}
+
+function main(args) {
+  const node = args.schema;
+  const scope = resolvePrompt(args.prompt);
+  const res = {tree: null, error: scope.error || null, missing: scope.missing || null, ...settleState()};
+  if (!scope.els.length) return res;
+  const S = scope.els[0];
+  const ctx = {doc: S === document.body || S === document.documentElement, extra: []};
+  if (node.kind === "object") {
+    res.tree = readObject(node, S, ctx, true);
+  } else {
+    const items = scope.els.length > 1 ? scope.els.map((el) => ({el, extra: rowExtra(el)}))
+      : findItems(S, null, node.items, ctx);
+    res.tree = {a: items.map((it) => readItem(node.items, it, null))};
+  }
+  return res;
+}
