@@ -24,6 +24,7 @@ from ._base_client import log
 from ._base_client import remaining
 from ._constants import DEFAULT_MAX_RETRIES
 from ._constants import DEFAULT_REQUEST_TIMEOUT
+from ._constants import DEFAULT_SESSION_START_TIMEOUT
 from ._constants import POLL_INTERVAL
 from ._exceptions import SmoothError
 from ._exceptions import SmoothTimeoutError
@@ -126,11 +127,11 @@ class AsyncSmoothClient(BaseSmoothClient):
         return self._model(TaskResponse, body, f"GET task/{task_id}")
 
     async def _poll(
-        self, task_id: str, state: PollState, deadline: float | None
+        self, task_id: str, state: PollState, deadline: float | None, *, long_poll: bool = True
     ) -> tuple[TaskResponse, float, float]:
-        """One GET with the long-poll hint; returns the response, its duration and the hold."""
+        """One GET (with the long-poll hint); returns the response, its duration and the hold."""
         start = self._clock()
-        wait = hold(remaining(deadline, start))
+        wait = hold(remaining(deadline, start)) if long_poll else 0.0
         response = await self._get_task(task_id, state.query(wait), wait=wait, deadline=deadline)
         return response, self._clock() - start, wait
 
@@ -144,16 +145,24 @@ class AsyncSmoothClient(BaseSmoothClient):
         *,
         timeout: Timeout = NOT_GIVEN,
         tools: Mapping[str, Tool] | None = None,
+        start_timeout: float | None = DEFAULT_SESSION_START_TIMEOUT,
         **options: Any,
     ) -> AsyncSessionOpener:
-        """Open a session: ``await client.session()`` or ``async with client.session() as s``."""
+        """Open a session: ``await client.session()`` or ``async with client.session() as s``.
+
+        It returns once the browser runs (the task left ``waiting``), within ``start_timeout``
+        seconds (None: do not wait); a session that does not start is deleted.
+        """
         body = self._task_body(None, **AsyncSmoothSession._options(options, tools))
 
         async def open_session() -> AsyncSmoothSession:
             created = self._model(
                 TaskResponse, await self._request("POST", "task", json=body), "POST /task"
             )
-            return AsyncSmoothSession(self, created, timeout=timeout, tools=tools)
+            session = AsyncSmoothSession(self, created, timeout=timeout, tools=tools)
+            if start_timeout is not None:
+                await session._wait_started(start_timeout)
+            return session
 
         return AsyncSessionOpener(open_session)
 

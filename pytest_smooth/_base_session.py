@@ -244,6 +244,9 @@ class BaseSmoothSession:
     def _timeout_error(self, action: str, limit: float | None) -> SmoothTimeoutError:
         return SmoothTimeoutError(f"{action} did not finish within {limit} s (session {self._id})")
 
+    def _start_error(self, limit: float) -> SmoothTimeoutError:
+        return SmoothTimeoutError(f"session {self._id} did not start within {limit} s")
+
     def _busy_error(self, action: str, limit: float | None) -> SmoothTimeoutError:
         return SmoothTimeoutError(
             f"{action} could not start within {limit} s: another action is still running"

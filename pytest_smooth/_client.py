@@ -27,6 +27,7 @@ from ._base_client import log
 from ._base_client import remaining
 from ._constants import DEFAULT_MAX_RETRIES
 from ._constants import DEFAULT_REQUEST_TIMEOUT
+from ._constants import DEFAULT_SESSION_START_TIMEOUT
 from ._constants import POLL_INTERVAL
 from ._exceptions import SmoothError
 from ._exceptions import SmoothTimeoutError
@@ -131,11 +132,11 @@ class SmoothClient(BaseSmoothClient):
         return self._model(TaskResponse, body, f"GET task/{task_id}")
 
     def _poll(
-        self, task_id: str, state: PollState, deadline: float | None
+        self, task_id: str, state: PollState, deadline: float | None, *, long_poll: bool = True
     ) -> tuple[TaskResponse, float, float]:
-        """One GET with the long-poll hint; returns the response, its duration and the hold."""
+        """One GET (with the long-poll hint); returns the response, its duration and the hold."""
         start = self._clock()
-        wait = hold(remaining(deadline, start))
+        wait = hold(remaining(deadline, start)) if long_poll else 0.0
         response = self._get_task(task_id, state.query(wait), wait=wait, deadline=deadline)
         return response, self._clock() - start, wait
 
@@ -149,12 +150,20 @@ class SmoothClient(BaseSmoothClient):
         *,
         timeout: Timeout = NOT_GIVEN,
         tools: Mapping[str, Tool] | None = None,
+        start_timeout: float | None = DEFAULT_SESSION_START_TIMEOUT,
         **options: Any,
     ) -> SmoothSession:
-        """Open a session (POST /task with no task); ``with client.session() as s:`` closes it."""
+        """Open a session (POST /task with no task); ``with client.session() as s:`` closes it.
+
+        It returns once the browser runs (the task left ``waiting``), within ``start_timeout``
+        seconds (None: do not wait); a session that does not start is deleted.
+        """
         body = self._task_body(None, **SmoothSession._options(options, tools))
         created = self._model(TaskResponse, self._request("POST", "task", json=body), "POST /task")
-        return SmoothSession(self, created, timeout=timeout, tools=tools)
+        session = SmoothSession(self, created, timeout=timeout, tools=tools)
+        if start_timeout is not None:
+            session._wait_started(start_timeout)
+        return session
 
     def run(self, task: str, *, timeout: Timeout = NOT_GIVEN, **options: Any) -> TaskResponse:
         """Run a one-shot task until it ends; ``failed``/``cancelled`` raise TaskFailedError."""

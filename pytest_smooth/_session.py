@@ -118,6 +118,31 @@ class SmoothSession(BaseSmoothSession):
         model = response_model if isinstance(response_model, type) else None
         return self._act("session_action", "run_task", payload, timeout, model)
 
+    def _wait_started(self, limit: float) -> None:
+        """Poll until the browser runs (status leaves ``waiting``); DELETE the task on failure."""
+        client = self._client
+        deadline = client._clock() + limit
+        try:
+            while self.status == "waiting":
+                if client._clock() >= deadline:
+                    raise self._start_error(limit)
+                # No long-poll hint: a status change is not an event, so a hold would not end.
+                response, elapsed, wait = client._poll(
+                    self._id, self._state, deadline, long_poll=False
+                )
+                update = self._state.feed(response, elapsed=elapsed, wait=wait)
+                self._apply(response)
+                for call in update.tool_calls:
+                    self._answer(call)
+                if update.delay and self.status == "waiting":
+                    client._sleep(capped(update.delay, deadline, client._clock()))
+        except BaseException:
+            try:
+                self._delete()
+            except SmoothError as err:
+                log.warning("could not delete session %s after a failed start: %s", self._id, err)
+            raise
+
     def refresh(self) -> TaskResponse:
         """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
         response = self._client._get_task(self._id, {"event_t": self._state.cursor})

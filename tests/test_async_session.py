@@ -360,3 +360,33 @@ async def test_one_action_at_a_time(session: AsyncSmoothSession) -> None:
         with pytest.raises(SmoothTimeoutError, match="another action is still running"):
             await session.evaluate_js("1", timeout=0.01)
     assert await session.evaluate_js("1") is None
+
+
+@pytest.mark.asyncio
+async def test_session_waits_for_the_browser_and_deletes_one_that_never_starts(
+    fake: FakeSmooth, clock: Clock
+) -> None:
+    def never_starts(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            task_id = request.url.path.rsplit("/", 1)[-1]
+            return httpx.Response(202, json={"r": {"id": task_id, "status": "waiting"}})
+        return fake.handler(request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(never_starts))
+    async with AsyncSmoothClient(KEY, FakeSmooth.base_url, http_client=http) as client:
+        client._clock = clock.time  # type: ignore[method-assign]
+        client._sleep = clock.sleep  # type: ignore[method-assign]
+        with pytest.raises(SmoothTimeoutError, match=r"did not start within 2\.0 s"):
+            await client.session(start_timeout=2.0)
+    assert fake.count("DELETE", "/task/*") == 1
+    assert sum(clock.sleeps) == pytest.approx(2.0)
+
+
+@pytest.mark.asyncio
+async def test_session_returns_running_with_a_live_url(
+    client: AsyncSmoothClient, fake: FakeSmooth
+) -> None:
+    session = await client.session()
+    assert session.status == "running" and session.live_url is not None
+    gets = [r for r in fake.requests if r.method == "GET"]
+    assert len(gets) == 1 and LONG_POLL_PARAM not in gets[0].query
