@@ -14,6 +14,9 @@ from pytest_smooth import AsyncSmoothSession
 from pytest_smooth import SmoothSession
 
 logger = logging.getLogger("shop_e2e")
+# INFO on this logger only: its lines reach a failed test's "Captured log" without the INFO
+# chatter of every other library.
+logger.setLevel(logging.INFO)
 
 
 @pytest.fixture(scope="session")

@@ -106,7 +106,7 @@ def test_the_server_checks_postal_codes_and_coupons(cart_with_a_mug: SmoothSessi
 def test_place_an_order_with_a_coupon(cart_with_a_mug: SmoothSession) -> None:
     fill_checkout(cart_with_a_mug, postal_code="100-0001", coupon="SMOOTH10")
 
-    order = cart_with_a_mug.run_task("wait for confirmed\nextract", response_model=Order)
+    order = cart_with_a_mug.run_task("wait for Confirmed\nextract", response_model=Order)
 
     assert order.status == "Confirmed"
     assert order.items == 2
