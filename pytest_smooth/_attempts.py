@@ -46,9 +46,10 @@ __all__ = [
 DEFAULT_EXPECT_TIMEOUT = 5.0
 FIRST_INTERVAL = 0.05
 MAX_INTERVAL = 1.0
-# One attempt may outlive the deadline by this much, so the last attempt is not doomed to time
-# out on a slow backend; the cloud answers an evaluate_js in well under that.
-MIN_ATTEMPT_TIMEOUT = 0.5
+# An attempt may outlive the deadline by up to this much, so the last one is not doomed to time
+# out on a slow backend or a busy CI machine (an action that times out on the client still runs
+# on the server, so cutting it short would gain nothing).
+MIN_ATTEMPT_TIMEOUT = 2.0
 EVENTS_SHOWN = 8
 _MAX_RECEIVED = 2000
 

@@ -18,6 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 from pytest_smooth import _attempts
+from pytest_smooth import _matchers as m
 from pytest_smooth._attempts import SmoothExpectationError
 from pytest_smooth._attempts import SmoothSoftExpectationsError
 from pytest_smooth._attempts import collect_soft_failures
@@ -177,10 +178,10 @@ def test_each_attempt_gets_the_time_left_with_a_floor(
 ) -> None:
     session = make(js=title_after(99))
     with pytest.raises(SmoothExpectationError):
-        run(expect(session).js("document.title").to_equal("Shop", timeout=1.0))
+        run(expect(session).js("document.title").to_equal("Shop", timeout=4.0))
     timeouts = [timeout for _, _, timeout in session.calls]
-    assert timeouts == pytest.approx([1.0, 0.95, 0.85, 0.65, 0.5, 0.5])
-    assert clock.t == pytest.approx(1.0)
+    assert timeouts == pytest.approx([4.0, 3.95, 3.85, 3.65, 3.25, 2.45, 2.0, 2.0, 2.0])
+    assert clock.t == pytest.approx(4.0)
 
 
 def test_timeout_zero_makes_one_attempt(make: Callable[..., FakeSession]) -> None:
@@ -452,3 +453,93 @@ def test_cross_check_runs_only_after_the_matcher_passes(make: Callable[..., Fake
     assert [action for action, _, _ in session.calls] == ["extract"]
     assert "Oracle mismatch" not in str(info.value)
     assert "Mismatch: ['title']: expected 'Other', got 'Smooth  Shop'" in str(info.value)
+
+
+# --- the matchers, one value at a time -----------------------------------------------------------
+
+
+def passes(matcher: m.Matcher, value: Any, *, negate: bool = False) -> bool:
+    return matcher.verdict(value, negate=negate).passed
+
+
+@pytest.mark.parametrize(
+    ("expected", "received", "ok"),
+    [
+        ({"a": 1}, {"a": 1, "extra": 2}, True),
+        ({"a": {"b": [1, {"c": 2}]}}, {"a": {"b": [1, {"c": 2, "d": 3}], "e": 0}}, True),
+        ({"a": 1}, {"b": 1}, False),
+        ({"a": 1}, [("a", 1)], False),
+        ([1, 2], [1, 2, 3], False),
+        ([{"n": "x"}], [{"n": "x", "p": 1}], True),
+        ((1, 2), [1, 2], True),
+        ({"price": pytest.approx(9.99)}, {"price": 9.990001}, True),
+        ({"title": re.compile(r"^Smooth")}, {"title": "Smooth Shop"}, True),
+        ({"title": re.compile(r"^Smooth")}, {"title": 3}, False),
+        ("abc", "abc", True),
+        ({"n": None}, {}, False),
+    ],
+)
+def test_to_match_rule(expected: Any, received: Any, ok: bool) -> None:
+    assert passes(m.match(expected), received) is ok
+
+
+def test_to_match_partial_lists_is_an_ordered_subsequence() -> None:
+    matcher = m.match({"items": [{"n": "a"}, {"n": "c"}]}, partial_lists=True)
+    assert passes(matcher, {"items": [{"n": "a"}, {"n": "b"}, {"n": "c", "p": 1}]})
+    assert not passes(matcher, {"items": [{"n": "c"}, {"n": "a"}]})
+    assert m.match([1, 1], partial_lists=True).test([1, 2]).details == (
+        "value[1]: no item matching 1 in order (searched the received items from index 1 on)",
+    )
+
+
+def test_to_match_details_name_every_path() -> None:
+    outcome = m.match({"a": {"b": 1, "c": [1, 2]}, "d": 0}).test({"a": {"b": 2, "c": [1]}})
+    assert outcome.details == (
+        "['a']['b']: expected 1, got 2",
+        "['a']['c']: expected 2 items, got 1",
+        "['d']: missing (expected 0)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "received", "ok"),
+    [
+        ("Shop", "Smooth Shop", True),
+        ("shop", "Smooth Shop", False),
+        ("items", {"items": []}, True),
+        ({"name": "Mug"}, [{"name": "Cup"}, {"name": "Mug", "price": 3}], True),
+        (3, [1, 2], False),
+    ],
+)
+def test_to_contain(item: Any, received: Any, ok: bool) -> None:
+    assert passes(m.contain(item), received) is ok
+
+
+def test_type_errors_fail_even_when_negated() -> None:
+    assert not passes(m.contain(1), "text", negate=True)
+    assert not passes(m.contain("x"), 5, negate=True)
+    assert not passes(m.match_regex("x"), None, negate=True)
+    assert not passes(m.satisfy(lambda v: v.missing), 1, negate=True)
+    assert passes(m.match_regex("x"), "y", negate=True)
+
+
+def test_regex_truthy_satisfy() -> None:
+    assert passes(m.match_regex(r"^\d+ items$"), "3 items")
+    assert passes(m.match_regex("SHOP", re.IGNORECASE), "the shop")
+    assert passes(m.truthy(), [0]) and not passes(m.truthy(), [])
+    assert passes(m.satisfy(lambda v: v > 2), 3)
+    assert m.satisfy(lambda v: v > 2, "more than two").expected_text == "satisfying more than two"
+    assert m.satisfy(int).test("x").details == (
+        "the predicate raised ValueError: invalid literal for int() with base 10: 'x'",
+    )
+
+
+def test_to_validate() -> None:
+    class Item(BaseModel):
+        name: str
+        price: float
+
+    assert passes(m.validate(Item), {"name": "Mug", "price": "3.5"})
+    assert passes(m.validate(list[Item]), [{"name": "Mug", "price": 1}])
+    assert m.validate(Item).test({"name": "Mug"}).details == ("price: Field required",)
+    assert m.validate(Item).expected_text == "valid as Item"
