@@ -7,6 +7,7 @@ anything else escaping is our bug (a code-500 reply).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -15,6 +16,10 @@ from .devices import url_allowed
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
+
+
+# How long a failed goto waits for Chromium's error page before replying.
+ERROR_PAGE_SETTLE = 2.0
 
 
 class ActionFailed(Exception):
@@ -51,9 +56,29 @@ async def goto(page: Page, url: str, *, allowed_urls: list[str] | None, timeout:
         await page.goto(url, wait_until="load", timeout=timeout * 1000)
     except PlaywrightError as exc:
         message = playwright_message(exc)
+        if "net::ERR_" in message and "ERR_ABORTED" not in message:
+            await _settle_on_error_page(page)
         if allowed_urls and "ERR_BLOCKED_BY_CLIENT" in message:
             message += f" (a redirect left the session's allowed_urls {allowed_urls})"
         raise ActionFailed(f"goto {url} failed: {message}") from None
+
+
+async def _settle_on_error_page(page: Page) -> None:
+    """Wait (bounded) for the error page Chromium commits after a failed navigation.
+
+    Without this the next action can land mid-navigation: "Execution context was destroyed".
+    """
+    from playwright.async_api import Error as PlaywrightError
+
+    main = page.main_frame
+    with contextlib.suppress(PlaywrightError):
+        if not page.url.startswith("chrome-error:"):
+            await page.wait_for_event(
+                "framenavigated",
+                predicate=lambda f: f == main and f.url.startswith("chrome-error:"),
+                timeout=ERROR_PAGE_SETTLE * 1000,
+            )
+        await page.wait_for_load_state("load", timeout=ERROR_PAGE_SETTLE * 1000)
 
 
 async def evaluate_js(page: Page, js: Any, args: Any, *, timeout: float) -> Any:
@@ -93,15 +118,14 @@ async def extract(
     if not isinstance(schema, dict):
         raise ActionFailed("extract needs a JSON schema object in 'schema'")
     from .extract import extract as read_dom  # lazy: a sibling module, optional at import
+    from .extract_schema import ExtractError
 
     try:
-        value = await asyncio.wait_for(read_dom(page, schema, prompt, timeout=timeout), timeout)
+        value = await read_dom(page, schema, prompt, timeout=timeout)
+    except ExtractError as exc:  # an unusable schema or prompt, or a page that never settled
+        raise ActionFailed(f"extract failed: {exc}") from None
     except PlaywrightError as exc:
         raise ActionFailed(f"extract failed: {playwright_message(exc)}") from None
-    except asyncio.TimeoutError:
-        raise ActionFailed(f"extract did not finish within {timeout:g} s") from None
-    except ValueError as exc:  # extract.py reports unusable schemas this way
-        raise ActionFailed(f"extract failed: {exc}") from None
     if llm is not None and is_empty(value):
         text = await page_text(page)
         value = await llm.extract(text, schema, prompt)

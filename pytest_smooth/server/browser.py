@@ -34,6 +34,7 @@ from .traces import TraceRecorder
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
+    from playwright.async_api import Page
     from playwright.async_api import Playwright
 
     from .discovery import BrowserTarget
@@ -296,6 +297,20 @@ class PlaywrightExecutor:
     def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
         evidence = self._evidence.get(task_id)
         return evidence.frames.latest if evidence is not None else None
+
+    def page_of(self, task_id: str) -> Page | None:
+        """Return the open session's Playwright page (for diagnostics and tests), else None."""
+        session = self._sessions.get(task_id)
+        return None if session is None or session.warm is None else session.warm.page
+
+    async def wait_closed(self, task_id: str, timeout: float) -> bool:
+        """Wait (bounded) until the task's session is torn down; False on timeout."""
+        session = self._sessions.get(task_id)
+        if session is None:
+            return True
+        pending = [t for t in (session.runner, session.closing) if t is not None]
+        done, _ = await asyncio.wait(pending, timeout=timeout) if pending else (set(), set())
+        return len(done) == len(pending) and session.evidence.open is False
 
     def is_open(self, task_id: str) -> bool:
         """Whether the task's browser session is still open."""

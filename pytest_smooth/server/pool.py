@@ -36,6 +36,17 @@ class ContextPool:
     def ready(self, device: str) -> int:
         return len(self._ready.get(device, []))
 
+    def peek(self, device: str) -> list[Warm]:
+        """List the prewarmed contexts of ``device``, next one first (without taking any)."""
+        return list(self._ready.get(device, []))
+
+    async def warmed(self, device: str, timeout: float = 60.0) -> int:
+        """Wait (bounded) for the device's refill in progress; return how many are ready."""
+        running = self._refills.get(device)
+        if running is not None and not running.done():
+            await asyncio.wait([running], timeout=timeout)
+        return self.ready(device)
+
     async def new(self, device: str, storage_state: dict[str, Any] | None = None) -> Warm:
         """Make a context with its page for ``device`` (optionally from a storage state)."""
         browser = await self._browser()

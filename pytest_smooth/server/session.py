@@ -230,6 +230,11 @@ class BrowserSession:
             self._teardown = asyncio.ensure_future(self._close(save))
         await asyncio.shield(self._teardown)
 
+    @property
+    def closing(self) -> asyncio.Future[None] | None:
+        """The teardown in progress or done (None before it starts)."""
+        return self._teardown
+
     async def _close(self, save: bool) -> None:
         warm = self.warm
         if warm is None:
