@@ -97,6 +97,7 @@ class LocalServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._uvicorn: uvicorn.Server | None = None
         self._ready = threading.Event()
+        self._stop_requested = threading.Event()
         self._failure: BaseException | None = None
 
     # --- addresses ------------------------------------------------------------------------
@@ -141,7 +142,12 @@ class LocalServer:
         )
         self._thread.start()
         start_timeout = self._timeouts[0]
-        if not self._ready.wait(start_timeout):
+        try:
+            ready = self._ready.wait(start_timeout)
+        except BaseException:  # Ctrl-C during start-up: still shut the thread down
+            self.stop()
+            raise
+        if not ready:
             self.stop()
             raise TimeoutError(f"the local backend did not start within {start_timeout} s")
         if self._failure is not None:
@@ -153,9 +159,12 @@ class LocalServer:
 
     def stop(self) -> None:
         """Stop serving, close every session and the browser; bounded by ``stop_timeout``."""
-        thread, loop, server = self._thread, self._loop, self._uvicorn
+        thread = self._thread
         if thread is None:
             return
+        # The flag covers a stop during start-up, before uvicorn exists (checked in _serve).
+        self._stop_requested.set()
+        loop, server = self._loop, self._uvicorn
         if loop is not None and server is not None and not loop.is_closed():
             loop.call_soon_threadsafe(setattr, server, "should_exit", True)
         thread.join(self._timeouts[1])
@@ -238,6 +247,8 @@ class LocalServer:
             starter = getattr(executor, "start", None)
             if starter is not None:
                 await asyncio.wait_for(starter(), start_timeout)
+            if self._stop_requested.is_set():
+                return
             self.store.executor = executor
             self.store.extra_stats = _executor_stats(executor)
             await self._uvicorn_serve(sock, executor)
@@ -265,6 +276,8 @@ class LocalServer:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         )
         server = self._uvicorn = uvicorn.Server(config)
+        if self._stop_requested.is_set():
+            return
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.01)  # uvicorn has no "started" event to await
