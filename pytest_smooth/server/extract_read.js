@@ -90,45 +90,46 @@ function isListNamed(m, prop) {
 
 function findItems(S, prop, itemNode, ctx) {
   const wantObj = itemNode.kind === "object";
-  if (prop) {
-    const ids = identMatches(S, prop);
-    for (const level of [3, 2]) {
-      const ms = ids.filter((m) => m.score === level);
-      const els = outermost(ms.map((m) => m.el));
-      if (!els.length) continue;
-      const named = ms.find((m) => els.includes(m.el) && isListNamed(m, prop));
-      if (named) return choices(itemsOf(named.el, wantObj));
-      return choices(els.map((el) => ({el, extra: rowExtra(el)})));
-    }
-    for (const level of [3, 2]) {
-      for (const p of pairsIn(S)) {
-        if (score(p.label, prop) !== level) continue;
-        if (p.els && p.els.length > 1) return p.els.map((el) => ({el}));
-        if (wantObj ? !p.el || !isWrapper(p.el) : p.el && !isWrapper(p.el) && !sameAsWritten(p.label, prop)) continue;
-        if (p.raw !== undefined) return splitText(p.raw);
-        if (isControl(p.el)) return p.el.localName === "select" ? itemsOf(p.el) : splitText(p.el.value);
-        return choices(itemsOf(p.el, wantObj));
-      }
-    }
-    if (!wantObj) {
-      const col = columnItems(S, prop);
-      if (col) return col;
-    }
+  for (const level of prop ? [3, 2] : []) {
+    const found = namedItems(S, prop, level, wantObj);
+    if (found) return found;
   }
   if (wantObj) return bestGroup(S, itemNode);
-  const lists = within(S, "ul,ol").filter((l) => isVisible(l) && (!ctx.doc || !l.closest("nav,header,footer,aside")));
+  const lists = within(S, "ul,ol").filter((l) => isVisible(l)
+    && (!ctx.doc || !l.closest("nav,header,footer,aside")));
   const top = outermost(lists);
   if (top.length === 1 || (!ctx.doc && top.length)) return itemsOf(top[0], false);
   if (!ctx.doc && largestGroup([...S.children].filter(shown)).length >= 2) return itemsOf(S, false);
   return [];
 }
 
+// Items found through the property's name at one match level, or null.
+function namedItems(S, prop, level, wantObj) {
+  const ms = identMatches(S, prop).filter((m) => m.score === level);
+  const els = outermost(ms.map((m) => m.el));
+  if (els.length) {
+    const named = ms.find((m) => els.includes(m.el) && isListNamed(m, prop));
+    if (named) return choices(itemsOf(named.el, wantObj));
+    return choices(els.map((el) => ({el, extra: rowExtra(el)})));
+  }
+  for (const p of pairsIn(S)) {
+    if (score(p.label, prop) !== level) continue;
+    if (p.els && p.els.length > 1) return p.els.map((el) => ({el}));
+    const listy = p.el && isWrapper(p.el);
+    if (wantObj ? !listy : p.el && !listy && !sameAsWritten(p.label, prop)) continue;
+    if (p.raw !== undefined) return splitText(p.raw);
+    if (isControl(p.el)) return p.el.localName === "select" ? itemsOf(p.el) : splitText(p.el.value);
+    return choices(itemsOf(p.el, wantObj));
+  }
+  return wantObj ? null : columnItems(S, prop, level);
+}
+
 // A table column whose header names the property: its cells, top to bottom.
-function columnItems(S, prop) {
+function columnItems(S, prop, level) {
   for (const t of within(S, "table")) {
     const info = isVisible(t) ? tableInfo(t) : null;
     if (!info || !info.header) continue;
-    const i = info.header.findIndex((h) => score(h, prop) >= 2);
+    const i = info.header.findIndex((h) => score(h, prop) === level);
     if (i >= 0) return info.body.map((r) => ({el: columns(r)[i]})).filter((it) => it.el);
   }
   return null;
