@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncExtractPoll", "AsyncPoll", "ExtractPoll", "Poll"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 R = TypeVar("R")
 Step = Callable[[], Any]
@@ -45,8 +45,10 @@ def _caller() -> str | None:
     # The first frame outside this package is the test line that made the expectation.
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not path.startswith(_PACKAGE_DIR):
+            relative = os.path.relpath(path)
+            return f"{path if relative.startswith('..') else relative}:{frame.f_lineno}"
         frame = frame.f_back
     return None
 
@@ -122,7 +124,8 @@ class _Poll:
         __tracebackhide__ = True
         if passed:
             return
-        label = f"expect(session).{self._source.label()}{'.not_' if self._negate else ''}"
+        entry = "expect.soft(session)" if self._soft else "expect(session)"
+        label = f"{entry}.{self._source.label()}{'.not_' if self._negate else ''}"
         label += f".{matcher.name}({matcher.argument})"
         error = run.failure(
             label=label,
@@ -206,7 +209,8 @@ class _CrossCheckMixin(_Poll):
         ``field`` is a dotted path into the extraction (``"title"``, ``"items.0.name"``; None:
         the whole value). Strings agree when equal with whitespace collapsed, numbers and
         numeric text by value; ``compare(extracted, dom)`` overrides that. A disagreement is
-        an "oracle mismatch" attempt, retried like any other until the timeout.
+        an "oracle mismatch" attempt, retried like any other until the timeout. The DOM is read
+        only once the matcher passes; ``.not_`` negates the matcher, never the cross-checks.
         """
         check = CrossCheck(js, field, args, compare)
         return self._copy(source=replace(self._source, checks=(*self._source.checks, check)))

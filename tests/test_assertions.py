@@ -193,12 +193,12 @@ def test_soft_failures_are_reported_together(prelude: pytest.Pytester) -> None:
             "E   pytest_smooth.assertions.SmoothSoftExpectationsError: 2 soft expectations failed:",
             "    ",
             f"    [[]1] at *test_soft.py:{line}",
-            "        expect(session).js('document.title').to_equal('Shop')",
+            "        expect.soft(session).js('document.title').to_equal('Shop')",
             "        Timed out after 0.10 s (3 attempts; "
             "timeout 0.1 s from expect(..., timeout=)).",
             "*",
             f"    [[]2] at *test_soft.py:{line + 2}",
-            "        expect(session).js('cart()').to_match({'n': 3})",
+            "        expect.soft(session).js('cart()').to_match({'n': 3})",
             "*",
             "        Mismatch: ['n']: expected 3, got 2",
         ]
@@ -244,9 +244,9 @@ async def test_async_passes():
         [
             "E   *SmoothSoftExpectationsError: 2 soft expectations failed:",
             f"    [[]1] at *test_soft_in_an_async_test.py:{line}",
-            "        expect(session).js('document.title').to_equal('Shop')",
+            "        expect.soft(session).js('document.title').to_equal('Shop')",
             f"    [[]2] at *test_soft_in_an_async_test.py:{line + 3}",
-            "        expect(session).js('cart()').not_.to_be_truthy()",
+            "        expect.soft(session).js('cart()').not_.to_be_truthy()",
         ]
     )
 
