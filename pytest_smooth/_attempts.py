@@ -171,6 +171,10 @@ class SmoothSoftExpectationsError(SmoothExpectationError):
             parts.append(f"\n[{number}] at {failure.where or '?'}\n{body}")
         super().__init__("\n".join(parts), attempts=sum(f.attempts for f in self.failures))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default would rebuild it from the message text instead of the failures.
+        return (type(self), (self.failures,))
+
 
 @dataclass(frozen=True)
 class OracleMismatch:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import pickle
 import re
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -544,3 +545,10 @@ def test_to_validate() -> None:
     assert passes(m.validate(list[Item]), [{"name": "Mug", "price": 1}])
     assert m.validate(Item).test({"name": "Mug"}).details == ("price: Field required",)
     assert m.validate(Item).expected_text == "valid as Item"
+
+
+def test_errors_pickle() -> None:
+    one = SmoothExpectationError("expect(session).js('x').to_equal(1)")
+    both = pickle.loads(pickle.dumps(SmoothSoftExpectationsError([one, one])))
+    assert str(both).startswith("2 soft expectations failed:")
+    assert isinstance(both, AssertionError)
