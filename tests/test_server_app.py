@@ -248,9 +248,11 @@ def test_session_round_trip_and_stats(
     goto(client, task_id, "rt-1")  # resent: acknowledged, executed once
     close = {"name": "session_action", "payload": {"name": "close"}, "id": "rt-close"}
     client.post(f"task/{task_id}/event", json=close)
-    first = client.get(f"task/{task_id}")
+    first = client.get(f"task/{task_id}", params={"wait_ms": 4_000})
     assert (first.status_code, first.json()["r"]["status"]) == (202, "running")
-    assert client.get(f"task/{task_id}").json()["r"]["status"] == "done"
+    cursor = first.json()["r"]["events"][-1]["timestamp"]
+    last = client.get(f"task/{task_id}", params={"event_t": cursor})
+    assert (last.status_code, last.json()["r"]["status"]) == (200, "done")
     assert server.stats()["executions"]["rt-1"] == 1
     assert (task_id, True) in executor.closed and executor.calls == ["start"]
 

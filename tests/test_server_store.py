@@ -10,6 +10,7 @@ import pytest
 
 from pytest_smooth.server.store import Store
 from pytest_smooth.server.store_resources import Upload
+from pytest_smooth.server.store_tasks import CLOSE_GRACE_MS
 from tests.server_fakes import NANOID
 from tests.server_fakes import SDK_BODY
 from tests.server_fakes import Clock
@@ -154,17 +155,32 @@ def test_case_12_close_reply_while_running_then_done_on_a_later_poll(
         "code": 200,
         "output": {"output": True, "credits_used": 0, "duration": 0},
     }
-    # Same event_t again (the SDK's first poll ignores events): the next poll is already "done".
+    # smooth-py's first GET after connecting ignores events and keeps its cursor: the same
+    # event_t again must still say running, or the pending close() is cancelled.
+    status, task = get(store, task_id)
+    assert (status, task["status"]) == (202, "running")
+    status, task = get(store, task_id, event_t=reply["timestamp"])
+    assert (status, task["status"]) == (200, "done")
+
+
+def test_case_12_done_after_a_grace_period_if_the_cursor_never_moves(
+    store: Store, clock: Clock
+) -> None:
+    task_id = open_session(store)
+    send(store, task_id, "close")
+    assert get(store, task_id)[1]["status"] == "running"
+    clock.now += CLOSE_GRACE_MS - 1
+    assert get(store, task_id)[1]["status"] == "running"
+    clock.now += 1
     status, task = get(store, task_id)
     assert (status, task["status"]) == (200, "done")
 
 
-def test_case_12_done_when_the_cursor_passed_the_close_reply(store: Store) -> None:
+def test_case_12_delete_after_close_ends_done(store: Store) -> None:
     task_id = open_session(store)
     send(store, task_id, "close")
-    reply_ts = store.tasks[task_id].events[-1]["timestamp"]
-    status, task = get(store, task_id, event_t=reply_ts)
-    assert (status, task["status"]) == (200, "done")
+    assert call(store, "DELETE", f"/task/{task_id}") == (200, {"r": True})
+    assert get(store, task_id)[1]["status"] == "done"
 
 
 def test_case_13_delete_cancels_and_tears_down(store: Store, executor: RecordingExecutor) -> None:

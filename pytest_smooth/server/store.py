@@ -30,6 +30,7 @@ from .store_resources import err
 from .store_resources import new_id
 from .store_resources import ok
 from .store_routes import route
+from .store_tasks import CLOSE_GRACE_MS
 from .store_tasks import TaskState
 from .store_tasks import describe_validation
 from .store_tasks import task_response
@@ -129,18 +130,31 @@ class Store:
         event_t = _int_param(query, "event_t", 0)
         if event_t is None:
             return err(422, "event_t must be an integer (Unix milliseconds)")
-        task.last_activity = self.clock()
-        if task.pending_finish and (task.close_reply_seen or event_t >= task.close_reply_ts):
+        now = task.last_activity = self.clock()
+        if task.pending_finish and self._close_acknowledged(task, event_t, now):
             self.finish(task, *task.pending_finish)
         downloads = query.get("downloads", "").lower() in ("true", "1")
         body = task_response(task, self.root_url, event_t=event_t, downloads=downloads)
-        if task.pending_finish and any(
-            e["timestamp"] == task.close_reply_ts for e in body["events"]
+        if (
+            task.pending_finish
+            and task.close_reply_served_at is None
+            and event_t < task.close_reply_ts
         ):
-            # The close reply goes out with status running; "done" waits for a later poll
-            # (smooth-py cancels pending calls when a finished status arrives with the reply).
-            task.close_reply_seen = True
+            task.close_reply_served_at = now
         return ok(body, 200 if task.finished else 202)
+
+    @staticmethod
+    def _close_acknowledged(task: TaskState, event_t: int, now: int) -> bool:
+        """Tell whether a graceful close may now show ``done``.
+
+        The close reply must go out with status running: smooth-py cancels pending calls when
+        a finished status comes with the reply, and its first GET after connecting ignores
+        events. So "done" waits until the client's cursor passed the reply, or a grace period.
+        """
+        if event_t >= task.close_reply_ts:
+            return True
+        served = task.close_reply_served_at
+        return served is not None and now - served >= CLOSE_GRACE_MS
 
     def delete_task(self, task_id: str) -> Reply:
         task = self.tasks.get(task_id)

@@ -29,6 +29,8 @@ ACTION_INPUTS: dict[str, type[BaseModel] | None] = {
 }
 KNOWN_ACTIONS = {"browser_action": BROWSER_ACTIONS, "session_action": SESSION_ACTIONS}
 CLOSE_REPLY: dict[str, Any] = {"output": True, "credits_used": 0, "duration": 0}
+# A client that never moves its cursor past the close reply still sees "done" after this.
+CLOSE_GRACE_MS = 5000
 
 
 @dataclass
@@ -49,10 +51,11 @@ class TaskState:
     # False once the client closed or deleted the session: further actions get 400.
     accepting: bool = True
     executor_closed: bool = False
-    # A graceful close: (status, output) applied on the poll after the close reply was seen.
+    # A graceful close: (status, output) applied once the client has the close reply (see
+    # Store.get_task); when the reply was first served, in ms (None: not yet).
     pending_finish: tuple[str, Any] | None = None
     close_reply_ts: int = 0
-    close_reply_seen: bool = False
+    close_reply_served_at: int | None = None
     # Request event id -> event name (dedupe, and the reply's name); ids already answered.
     requests: dict[str, str] = field(default_factory=dict)
     replied: set[str] = field(default_factory=set)
