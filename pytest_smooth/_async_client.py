@@ -18,6 +18,7 @@ from ._base_client import BaseSmoothClient
 from ._base_client import FileInput
 from ._base_client import Timeout
 from ._base_client import Tool
+from ._base_client import garbled as _garbled
 from ._base_client import hold
 from ._base_client import late
 from ._base_client import log
@@ -26,6 +27,7 @@ from ._constants import DEFAULT_MAX_RETRIES
 from ._constants import DEFAULT_REQUEST_TIMEOUT
 from ._constants import DEFAULT_SESSION_START_TIMEOUT
 from ._constants import POLL_INTERVAL
+from ._exceptions import SmoothConnectionError
 from ._exceptions import SmoothError
 from ._exceptions import SmoothTimeoutError
 from ._models import ProfileResponse
@@ -103,11 +105,19 @@ class AsyncSmoothClient(BaseSmoothClient):
                     raise self._transport_error(err, method, url) from err
             else:
                 self._log(method, url, response.status_code, self._clock() - start)
-                if not response.is_error:
-                    return response.content if raw else self._parse(response, method)
-                delay = self._retry_delay(method, attempt, response=response)
-                if delay is None or late(deadline, self._clock(), delay):
-                    return self._parse(response, method)  # raises the mapped status error
+                if response.is_error:
+                    delay = self._retry_delay(method, attempt, response=response)
+                    if delay is None or late(deadline, self._clock(), delay):
+                        return self._parse(response, method)  # raises the mapped status error
+                elif raw:
+                    return response.content
+                else:
+                    try:
+                        return self._parse(response, method)
+                    except SmoothConnectionError as err:  # a 2xx that is not JSON
+                        delay = self._retry_delay(method, attempt, error=_garbled(err))
+                        if delay is None or late(deadline, self._clock(), delay):
+                            raise
             log.debug("retry %d of %s %s in %.2f s", attempt + 1, method, path, delay)
             await self._sleep(delay)
             attempt += 1

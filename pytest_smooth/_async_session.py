@@ -15,9 +15,11 @@ from typing import overload
 
 from ._base_client import Timeout
 from ._base_client import log
+from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
 from ._base_session import M
 from ._base_session import capped
+from ._constants import FINISHED_STATUSES
 from ._constants import MIN_POLL_INTERVAL
 from ._exceptions import NotFoundError
 from ._exceptions import SessionClosedError
@@ -114,30 +116,45 @@ class AsyncSmoothSession(BaseSmoothSession):
         model = response_model if isinstance(response_model, type) else None
         return await self._act("session_action", "run_task", payload, timeout, model)
 
-    async def _wait_started(self, limit: float) -> None:
-        """Poll until the browser runs (status leaves ``waiting``); DELETE the task on failure."""
+    async def _poll_until(self, done: Callable[[], bool], limit: float) -> bool:
+        """Poll (no long-poll hint: a status change is not an event) until ``done()``.
+
+        Returns False when ``limit`` seconds pass first.
+        """
         client = self._client
         deadline = client._clock() + limit
+        while not done():
+            if client._clock() >= deadline:
+                return False
+            response, elapsed, wait = await client._poll(
+                self._id, self._state, deadline, long_poll=False
+            )
+            update = self._state.feed(response, elapsed=elapsed, wait=wait)
+            self._apply(response)
+            for call in update.tool_calls:
+                await self._answer(call)
+            if update.delay and not done():
+                await client._sleep(capped(update.delay, deadline, client._clock()))
+        return True
+
+    async def _wait_started(self, limit: float) -> None:
+        """Poll until the browser runs (status leaves ``waiting``); DELETE the task on failure."""
         try:
-            while self.status == "waiting":
-                if client._clock() >= deadline:
-                    raise self._start_error(limit)
-                # No long-poll hint: a status change is not an event, so a hold would not end.
-                response, elapsed, wait = await client._poll(
-                    self._id, self._state, deadline, long_poll=False
-                )
-                update = self._state.feed(response, elapsed=elapsed, wait=wait)
-                self._apply(response)
-                for call in update.tool_calls:
-                    await self._answer(call)
-                if update.delay and self.status == "waiting":
-                    await client._sleep(capped(update.delay, deadline, client._clock()))
+            if not await self._poll_until(lambda: self.status != "waiting", limit):
+                raise self._start_error(limit)
         except BaseException:
             try:
                 await self._delete()
             except SmoothError as err:
                 log.warning("could not delete session %s after a failed start: %s", self._id, err)
             raise
+
+    async def _settle(self) -> None:
+        """After a graceful close, poll briefly so the server reports the task finished."""
+        try:
+            await self._poll_until(lambda: self.status in FINISHED_STATUSES, SETTLE_TIMEOUT)
+        except SmoothError as err:
+            log.debug("session %s closed; its final status is unknown: %s", self._id, err)
 
     async def refresh(self) -> TaskResponse:
         """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
@@ -175,6 +192,7 @@ class AsyncSmoothSession(BaseSmoothSession):
                 log.info("graceful close of session %s failed (%s); deleting it", self._id, err)
                 return await self._delete()
             self._closed = True
+            await self._settle()
             return
         await self._delete()
 

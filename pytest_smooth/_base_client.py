@@ -47,7 +47,16 @@ from ._redact import get_logger
 from ._types import NOT_GIVEN
 from ._types import NotGiven
 
-__all__ = ["BaseSmoothClient", "FileInput", "Timeout", "Tool", "hold", "late", "remaining"]
+__all__ = [
+    "BaseSmoothClient",
+    "FileInput",
+    "Timeout",
+    "Tool",
+    "garbled",
+    "hold",
+    "late",
+    "remaining",
+]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 Timeout = float | None | NotGiven
@@ -74,6 +83,11 @@ def hold(left: float | None) -> float:
 def late(deadline: float | None, now: float, delay: float) -> bool:
     """Tell whether a retry after ``delay`` would start after the caller's deadline."""
     return deadline is not None and now + delay >= deadline
+
+
+def garbled(error: Exception) -> httpx.TransportError:
+    """Describe an unreadable 2xx body as a transport error, for the retry decision."""
+    return httpx.RemoteProtocolError(str(error))
 
 
 def _version() -> str:
@@ -194,8 +208,12 @@ class BaseSmoothClient:
             raise self._status_error(response, body, where, method, url)
         if isinstance(body, dict) and "r" in body:
             return body["r"]
-        kind = "a non-JSON body" if body is _NOT_JSON else "a body without 'r'"
-        raise SmoothProtocolError(
+        # Not JSON at all (a proxy's page, a cut body): no usable response, retryable for GET.
+        # JSON of the wrong shape: the server breaks the protocol, and retrying will not help.
+        not_json = body is _NOT_JSON
+        cls = SmoothConnectionError if not_json else SmoothProtocolError
+        kind = "a non-JSON body" if not_json else "a body without 'r'"
+        raise cls(
             self.redactor.redact(
                 f"{where} returned HTTP {response.status_code} with {kind}"
                 f" ({response.headers.get('content-type', 'no content type')}):"

@@ -41,6 +41,8 @@ __all__ = ["BaseSmoothSession", "Listener", "M", "capped", "new_event_id"]
 Listener = Callable[[ActionRecord], object]
 # Graceful close waits at most this long before falling back to DELETE.
 CLOSE_TIMEOUT = 15.0
+# After a graceful close, how long to poll for the final status (it comes a poll later).
+SETTLE_TIMEOUT = 2.0
 # Strings in the event log are cut to this many characters.
 MAX_LOGGED_CHARS = 200
 _ALPHABET = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

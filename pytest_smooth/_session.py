@@ -19,9 +19,11 @@ from ._async_session import AsyncSessionOpener
 from ._async_session import AsyncSmoothSession
 from ._base_client import Timeout
 from ._base_client import log
+from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
 from ._base_session import M
 from ._base_session import capped
+from ._constants import FINISHED_STATUSES
 from ._constants import MIN_POLL_INTERVAL
 from ._exceptions import NotFoundError
 from ._exceptions import SessionClosedError
@@ -118,30 +120,43 @@ class SmoothSession(BaseSmoothSession):
         model = response_model if isinstance(response_model, type) else None
         return self._act("session_action", "run_task", payload, timeout, model)
 
-    def _wait_started(self, limit: float) -> None:
-        """Poll until the browser runs (status leaves ``waiting``); DELETE the task on failure."""
+    def _poll_until(self, done: Callable[[], bool], limit: float) -> bool:
+        """Poll (no long-poll hint: a status change is not an event) until ``done()``.
+
+        Returns False when ``limit`` seconds pass first.
+        """
         client = self._client
         deadline = client._clock() + limit
+        while not done():
+            if client._clock() >= deadline:
+                return False
+            response, elapsed, wait = client._poll(self._id, self._state, deadline, long_poll=False)
+            update = self._state.feed(response, elapsed=elapsed, wait=wait)
+            self._apply(response)
+            for call in update.tool_calls:
+                self._answer(call)
+            if update.delay and not done():
+                client._sleep(capped(update.delay, deadline, client._clock()))
+        return True
+
+    def _wait_started(self, limit: float) -> None:
+        """Poll until the browser runs (status leaves ``waiting``); DELETE the task on failure."""
         try:
-            while self.status == "waiting":
-                if client._clock() >= deadline:
-                    raise self._start_error(limit)
-                # No long-poll hint: a status change is not an event, so a hold would not end.
-                response, elapsed, wait = client._poll(
-                    self._id, self._state, deadline, long_poll=False
-                )
-                update = self._state.feed(response, elapsed=elapsed, wait=wait)
-                self._apply(response)
-                for call in update.tool_calls:
-                    self._answer(call)
-                if update.delay and self.status == "waiting":
-                    client._sleep(capped(update.delay, deadline, client._clock()))
+            if not self._poll_until(lambda: self.status != "waiting", limit):
+                raise self._start_error(limit)
         except BaseException:
             try:
                 self._delete()
             except SmoothError as err:
                 log.warning("could not delete session %s after a failed start: %s", self._id, err)
             raise
+
+    def _settle(self) -> None:
+        """After a graceful close, poll briefly so the server reports the task finished."""
+        try:
+            self._poll_until(lambda: self.status in FINISHED_STATUSES, SETTLE_TIMEOUT)
+        except SmoothError as err:
+            log.debug("session %s closed; its final status is unknown: %s", self._id, err)
 
     def refresh(self) -> TaskResponse:
         """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
@@ -179,6 +194,7 @@ class SmoothSession(BaseSmoothSession):
                 log.info("graceful close of session %s failed (%s); deleting it", self._id, err)
                 return self._delete()
             self._closed = True
+            self._settle()
             return
         self._delete()
 

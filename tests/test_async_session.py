@@ -163,6 +163,7 @@ async def test_graceful_close_is_idempotent(client: AsyncSmoothClient, fake: Fak
     await session.close()
     await session.close()
     assert session.closed and fake.executor.closed == {session.id: True}
+    assert session.status == "done"  # the final status, one poll after the close reply
     assert fake.count("DELETE", "/task/*") == 0
     assert session.events[-1].action == "close"
     with pytest.raises(SessionClosedError):

@@ -223,9 +223,19 @@ def test_wrong_key_is_an_authentication_error(fake: FakeSmooth) -> None:
 
 def test_non_json_bodies_keep_the_status() -> None:
     html = {"content": b"<html>oops</html>", "headers": {"content-type": "text/html"}}
-    with make(lambda _r: httpx.Response(200, **html)) as client:  # type: ignore[arg-type]
-        with pytest.raises(SmoothProtocolError, match="HTTP 200 with a non-JSON body"):
+    calls: list[str] = []
+
+    def page(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(200, **html)  # type: ignore[arg-type]
+
+    # A 2xx that is not JSON is no usable response: a GET is retried, a POST is not.
+    with make(page) as client:
+        with pytest.raises(SmoothConnectionError, match="HTTP 200 with a non-JSON body"):
             client.get_task("t1")
+        with pytest.raises(SmoothConnectionError):
+            client.create_profile("p1")
+    assert calls == ["GET", "GET", "GET", "POST"]
     with make(lambda _r: httpx.Response(502, **html), max_retries=0) as client:  # type: ignore[arg-type]
         with pytest.raises(InternalServerError, match="oops") as info:
             client.get_task("t1")

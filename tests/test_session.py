@@ -154,6 +154,7 @@ def test_graceful_close_is_idempotent(client: SmoothClient, fake: FakeSmooth) ->
     session.close()
     session.close()
     assert session.closed and fake.executor.closed == {session.id: True}
+    assert session.status == "done"  # the final status, one poll after the close reply
     assert fake.count("DELETE", "/task/*") == 0
     assert session.events[-1].action == "close"
     with pytest.raises(SessionClosedError):
