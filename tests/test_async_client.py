@@ -123,6 +123,13 @@ async def test_bad_timeout_and_retries_are_rejected() -> None:
         AsyncSmoothClient(KEY, max_retries=-1)
 
 
+@pytest.mark.asyncio
+async def test_extra_secrets_are_redacted_too(client: AsyncSmoothClient) -> None:
+    assert client.redactor.redact(f"key={KEY}") == "key=***"
+    async with make(reply(200, {"r": []}), redact=["db-password-1"]) as other:
+        assert other.redactor.redact("db-password-1 and abc") == "*** and abc"
+
+
 # --- resources ------------------------------------------------------------------------------
 
 

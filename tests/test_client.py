@@ -122,6 +122,12 @@ def test_bad_timeout_and_retries_are_rejected() -> None:
         SmoothClient(KEY, max_retries=-1)
 
 
+def test_extra_secrets_are_redacted_too(client: SmoothClient) -> None:
+    assert client.redactor.redact(f"key={KEY}") == "key=***"
+    with make(reply(200, {"r": []}), redact=["db-password-1"]) as other:
+        assert other.redactor.redact("db-password-1 and abc") == "*** and abc"
+
+
 # --- resources ------------------------------------------------------------------------------
 
 
