@@ -89,9 +89,12 @@ def test_search_by_name(smooth_module_session: SmoothSession, shop_url: str) -> 
     smooth_module_session.goto(f"{shop_url}/products?q=lamp")
 
     expect(smooth_module_session).js(RESULT_COUNT).to_equal("1 product")
-    expect(smooth_module_session).extract(Catalog).to_match(
-        {"products": [{"name": "Desk Lamp", "price": 45.0}]}
-    )
+    # cross_check reads the same fact from the DOM too: where an LLM extracts (on the cloud),
+    # it catches an answer that the page does not actually say.
+    expect(smooth_module_session).extract(Catalog).cross_check(
+        js="document.querySelector('[data-testid=product] [data-testid=name]').textContent",
+        field="products.0.name",
+    ).to_match({"products": [{"name": "Desk Lamp", "price": 45.0}]})
 
 
 def test_filter_by_category_and_price(catalog: SmoothSession) -> None:

@@ -50,8 +50,8 @@ def cart_with_a_mug(smooth_session: SmoothSession, shop_url: str) -> SmoothSessi
     return smooth_session
 
 
-def fill_checkout(session: SmoothSession, postal_code: str, coupon: str = "") -> None:
-    """Fill in the checkout form for Ada in Japan, then place the order."""
+def fill_checkout(session: SmoothSession, postal_code: str, coupon: str) -> None:
+    """Go from the cart to checkout, fill in the form for Ada in Japan, and place the order."""
     session.run_task(
         "click Checkout\n"
         "wait for Place order\n"
@@ -60,8 +60,8 @@ def fill_checkout(session: SmoothSession, postal_code: str, coupon: str = "") ->
         "type 1-1 Chiyoda into Street address\n"
         "select Japan in Country\n"
         f"type {postal_code} into Postal code\n"
-        + (f"type {coupon} into Coupon code\n" if coupon else "")
-        + "check I accept the terms\n"
+        f"type {coupon} into Coupon code\n"
+        "check I accept the terms\n"
         "click Place order"
     )
 
