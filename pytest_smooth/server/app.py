@@ -14,6 +14,7 @@ import importlib.util
 import math
 from collections.abc import AsyncIterator
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -80,7 +81,7 @@ class Waiters:
             event.set()
 
     @contextlib.contextmanager
-    def watch(self, task_id: str) -> Any:
+    def watch(self, task_id: str) -> Iterator[asyncio.Event]:
         event = asyncio.Event()
         self._events.setdefault(task_id, set()).add(event)
         try:
