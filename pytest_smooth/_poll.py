@@ -13,7 +13,9 @@ import sys
 from collections.abc import Callable
 from collections.abc import Coroutine
 from collections.abc import Generator
+from dataclasses import dataclass
 from dataclasses import replace
+from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Generic
@@ -41,16 +43,26 @@ R = TypeVar("R")
 Step = Callable[[], Any]
 
 
-def _caller() -> str | None:
-    # The first frame outside this package is the test line that made the expectation.
+@dataclass(frozen=True)
+class Caller:
+    """The test line that made an expectation: ``file:line``, and a traceback entry for it."""
+
+    where: str | None = None
+    traceback: TracebackType | None = None
+
+
+def _caller() -> Caller:
+    # The first frame outside this package is the test line that made the expectation. Its
+    # traceback entry is built now: a coroutine's frame moves on before a soft report is due.
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
         if not path.startswith(_PACKAGE_DIR):
             relative = os.path.relpath(path)
-            return f"{path if relative.startswith('..') else relative}:{frame.f_lineno}"
+            where = f"{path if relative.startswith('..') else relative}:{frame.f_lineno}"
+            return Caller(where, TracebackType(None, frame, frame.f_lasti, frame.f_lineno))
         frame = frame.f_back
-    return None
+    return Caller()
 
 
 class _Poll:
@@ -120,7 +132,7 @@ class _Poll:
                 return False
             yield float(delay)
 
-    def _finish(self, passed: bool, matcher: Matcher, run: Run, where: str | None) -> None:
+    def _finish(self, passed: bool, matcher: Matcher, run: Run, caller: Caller) -> None:
         __tracebackhide__ = True
         if passed:
             return
@@ -134,9 +146,10 @@ class _Poll:
             message=self._message,
             session=self._session,
         )
-        error.where = where
+        error.where = caller.where
         if self._soft and _attempts.soft_collectors:
-            _attempts.soft_collectors[-1].append(error)
+            # Reported at the test's end, pointing at the line that made the expectation.
+            _attempts.soft_collectors[-1].append(error.with_traceback(caller.traceback))
             return
         raise error
 
@@ -221,7 +234,7 @@ class Poll(_Matchers[None]):
 
     def _check(self, matcher: Matcher, timeout: float | None) -> None:
         __tracebackhide__ = True
-        where, run = _caller(), self._run(timeout)
+        caller, run = _caller(), self._run(timeout)
         flow = self._flow(matcher, run)
         try:
             step = next(flow)
@@ -239,7 +252,7 @@ class Poll(_Matchers[None]):
         except StopIteration as stop:
             passed: bool = stop.value
         # Outside the except block, so the failure does not chain onto StopIteration.
-        self._finish(passed, matcher, run, where)
+        self._finish(passed, matcher, run, caller)
 
 
 class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
@@ -249,9 +262,7 @@ class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
         # The caller is the test line now; once awaited, the stack may be the event loop's.
         return self._check_async(matcher, timeout, _caller())
 
-    async def _check_async(
-        self, matcher: Matcher, timeout: float | None, where: str | None
-    ) -> None:
+    async def _check_async(self, matcher: Matcher, timeout: float | None, caller: Caller) -> None:
         __tracebackhide__ = True
         run = self._run(timeout)
         flow = self._flow(matcher, run)
@@ -272,7 +283,7 @@ class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
                     step = flow.send(result)
         except StopIteration as stop:
             passed: bool = stop.value
-        self._finish(passed, matcher, run, where)
+        self._finish(passed, matcher, run, caller)
 
 
 class ExtractPoll(_CrossCheckMixin, Poll):

@@ -85,7 +85,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
                 item.add_report_section("call", "smooth soft expectations", text)
             raise
     if failures:
-        raise SmoothSoftExpectationsError(failures)
+        # The traceback of the first soft failure points at the test line that made it.
+        raise SmoothSoftExpectationsError(failures).with_traceback(failures[0].__traceback__)
     return result
 
 

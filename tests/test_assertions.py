@@ -188,21 +188,28 @@ def test_soft_failures_are_reported_together(prelude: pytest.Pytester) -> None:
     result = prelude.runpytest(*ARGS)
     result.assert_outcomes(failed=1)
     line = PRELUDE.count("\n") + 2
+    # The traceback points at the first soft failure's line, in the test's own source.
     result.stdout.fnmatch_lines(
         [
-            "E   pytest_smooth.assertions.SmoothSoftExpectationsError: 2 soft expectations failed:",
-            "    ",
-            f"    [[]1] at *test_soft.py:{line}",
-            "        expect.soft(session).js('document.title').to_equal('Shop')",
-            "        Timed out after 0.10 s (3 attempts; "
+            "    def test_soft():",
+            '>       expect.soft(session, timeout=0.1).js("document.title").to_equal("Shop")',
+            "E       pytest_smooth.assertions.SmoothSoftExpectationsError: "
+            "2 soft expectations failed:",
+            "E       ",
+            f"E       [[]1] at test_soft.py:{line}",
+            "E           expect.soft(session).js('document.title').to_equal('Shop')",
+            "E           Timed out after 0.10 s (3 attempts; "
             "timeout 0.1 s from expect(..., timeout=)).",
             "*",
-            f"    [[]2] at *test_soft.py:{line + 2}",
-            "        expect.soft(session).js('cart()').to_match({'n': 3})",
+            f"E       [[]2] at test_soft.py:{line + 2}",
+            "E           expect.soft(session).js('cart()').to_match({'n': 3})",
             "*",
-            "        Mismatch: ['n']: expected 3, got 2",
+            "E           Mismatch: ['n']: expected 3, got 2",
+            "*",
+            f"test_soft.py:{line}: SmoothSoftExpectationsError",
         ]
     )
+    result.stdout.no_fnmatch_line("*All traceback entries are hidden*")
 
 
 def test_soft_failures_next_to_a_hard_one(prelude: pytest.Pytester) -> None:
@@ -242,11 +249,13 @@ async def test_async_passes():
     line = PRELUDE.count("\n") + 4
     result.stdout.fnmatch_lines(
         [
-            "E   *SmoothSoftExpectationsError: 2 soft expectations failed:",
-            f"    [[]1] at *test_soft_in_an_async_test.py:{line}",
-            "        expect.soft(session).js('document.title').to_equal('Shop')",
-            f"    [[]2] at *test_soft_in_an_async_test.py:{line + 3}",
-            "        expect.soft(session).js('cart()').not_.to_be_truthy()",
+            '>       await expect.soft(s, timeout=0.1).js("document.title").to_equal("Shop")',
+            "*",
+            "E       *SmoothSoftExpectationsError: 2 soft expectations failed:",
+            f"E       [[]1] at test_soft_in_an_async_test.py:{line}",
+            "E           expect.soft(session).js('document.title').to_equal('Shop')",
+            f"E       [[]2] at test_soft_in_an_async_test.py:{line + 3}",
+            "E           expect.soft(session).js('cart()').not_.to_be_truthy()",
         ]
     )
 
