@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -79,6 +80,11 @@ class TaskState:
         return ts
 
 
+def _timestamp(event: dict[str, Any]) -> int:
+    stamp: int = event["timestamp"]
+    return stamp
+
+
 def task_response(
     task: TaskState,
     root_url: str,
@@ -109,7 +115,8 @@ def task_response(
         "tool_calls": None,
     }
     if event_t is not None:
-        body["events"] = [e for e in task.events if e["timestamp"] > event_t]
+        # Events are in ascending timestamp order: a binary search finds the first newer one.
+        body["events"] = task.events[bisect_right(task.events, event_t, key=_timestamp) :]
     return body
 
 
