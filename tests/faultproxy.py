@@ -132,18 +132,22 @@ class Rule:
         return hit
 
 
-@dataclass(frozen=True)
+@dataclass
 class LoggedRequest:
-    """One request seen by the proxy. ``status`` is None when no reply was sent."""
+    """One request seen by the proxy, logged on arrival (before any reply goes out).
+
+    ``forwarded`` and ``status`` are filled in as the request proceeds; ``status`` stays None
+    when no reply was sent (reset, hang, or a client that left first).
+    """
 
     method: str
     path: str
     query: str
     body: bytes
     fault: FaultKind | None
-    forwarded: bool
-    status: int | None
     started: float = field(compare=False)
+    forwarded: bool = False
+    status: int | None = None
 
 
 class FaultProxy:
@@ -154,6 +158,7 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.log: list[LoggedRequest] = []
         self.injected: Counter[FaultKind] = Counter()
+        self._faults: dict[int, Fault | None] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._http = httpx.Client(timeout=UPSTREAM_TIMEOUT)
@@ -228,21 +233,29 @@ class FaultProxy:
         with self._lock:
             return sum(self.injected.values())
 
-    def _pick(self, method: str, path: str) -> Fault | None:
-        # Every matching rule counts the request, so each rule's ``nth`` is independent of
-        # the others; the first rule that fires wins.
+    def _arrive(self, method: str, path: str, query: str, body: bytes) -> LoggedRequest:
+        """Log a request and pick its fault, atomically (so counts never lag the replies).
+
+        Every matching rule counts the request, so each rule's ``nth`` is independent of
+        the others; the first rule that fires wins.
+        """
         with self._lock:
             hits = [r for r in self.rules if r.matches(method, path) and r.take()]
-            if not hits:
-                return None
             for extra in hits[1:]:
                 extra.fired -= 1
-            self.injected[hits[0].fault.kind] += 1
-            return hits[0].fault
-
-    def _record(self, entry: LoggedRequest) -> None:
-        with self._lock:
+            fault = hits[0].fault if hits else None
+            if fault is not None:
+                self.injected[fault.kind] += 1
+            entry = LoggedRequest(
+                method, path, query, body, None if fault is None else fault.kind, time.monotonic()
+            )
             self.log.append(entry)
+            self._faults[id(entry)] = fault
+        return entry
+
+    def _fault_of(self, entry: LoggedRequest) -> Fault | None:
+        with self._lock:
+            return self._faults.pop(id(entry), None)
 
     def _forward(
         self, method: str, target: str, headers: dict[str, str], body: bytes
@@ -295,77 +308,61 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
     def _handle(self) -> None:
-        started = time.monotonic()
         path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        fault = self.owner._pick(self.command, path)
-        forwarded = False
-        status: int | None = None
-        try:
-            reply: httpx.Response | None = None
-            if fault is None or fault.when == "after":
-                if fault is not None and fault.kind == "slow":
-                    self.owner._stopping.wait(fault.delay_ms / 1000)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
-                try:
-                    reply = self.owner._forward(self.command, self.path, headers, body)
-                    forwarded = True
-                except httpx.HTTPError:
-                    self._send(502, b'{"detail": "fault proxy: upstream unreachable"}')
-                    status = 502
-                    return
+        entry = self.owner._arrive(self.command, path, query, body)
+        fault = self.owner._fault_of(entry)
+        reply: httpx.Response | None = None
+        if fault is None or fault.when == "after":
+            if fault is not None and fault.kind == "slow":
+                self.owner._stopping.wait(fault.delay_ms / 1000)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
             try:
-                status = self._apply(fault, reply)
-            except OSError:
-                # The client left first (it timed out on a slow reply): nothing was delivered.
-                self.close_connection = True
-                status = None
-        finally:
-            self.owner._record(
-                LoggedRequest(
-                    self.command,
-                    path,
-                    query,
-                    body,
-                    None if fault is None else fault.kind,
-                    forwarded,
-                    status,
-                    started,
-                )
-            )
+                reply = self.owner._forward(self.command, self.path, headers, body)
+            except httpx.HTTPError:
+                entry.status = 502
+                self._send(502, b'{"detail": "fault proxy: upstream unreachable"}')
+                return
+            entry.forwarded = True
+        try:
+            self._apply(entry, fault, reply)
+        except OSError:
+            # The client left first (it timed out on a slow reply): nothing was delivered.
+            self.close_connection = True
+            entry.status = None
 
-    def _apply(self, fault: Fault | None, reply: httpx.Response | None) -> int | None:
-        """Send the (possibly damaged) reply; return the status sent, None if none was."""
+    def _apply(
+        self, entry: LoggedRequest, fault: Fault | None, reply: httpx.Response | None
+    ) -> None:
+        """Send the (possibly damaged) reply, setting ``entry.status`` before any byte goes."""
         if fault is None or fault.kind == "slow":
             assert reply is not None
+            entry.status = reply.status_code
             self._send(reply.status_code, reply.content, _end_headers(reply))
-            return reply.status_code
-        if fault.kind == "status":
+        elif fault.kind == "status":
             extra = [] if fault.retry_after is None else [("Retry-After", f"{fault.retry_after:g}")]
             detail = f'{{"detail": "fault proxy: injected {fault.status_code}"}}'.encode()
+            entry.status = fault.status_code
             self._send(fault.status_code, detail, extra)
-            return fault.status_code
-        if fault.kind == "non_json":
+        elif fault.kind == "non_json":
+            entry.status = fault.status_code
             self._send(fault.status_code, fault.body, content_type="text/html")
-            return fault.status_code
-        if fault.kind == "truncate":
+        elif fault.kind == "truncate":
             full = reply.content if reply is not None else b'{"r": {"pad": "' + b"x" * 64 + b'"}}'
-            code = reply.status_code if reply is not None else 200
-            self.send_response(code)
+            entry.status = reply.status_code if reply is not None else 200
+            self.send_response(entry.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(full)))
             self.end_headers()
             self.wfile.write(full[: len(full) // 2])
             self.wfile.flush()
             self._drop(rst=False)
-            return code
-        if fault.kind == "hang":
+        elif fault.kind == "hang":
             self.owner._hold(self.connection, fault.hang_limit)
             self._drop(rst=False)
-            return None
-        self._drop(rst=True)  # reset
-        return None
+        else:
+            self._drop(rst=True)  # reset
 
     def _send(
         self,
