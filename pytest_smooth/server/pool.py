@@ -55,6 +55,10 @@ class ContextPool:
             options["storage_state"] = storage_state
         context = await browser.new_context(**options)
         try:
+            # Lets extract tell a page that is still filling (short timers, pending fetches).
+            from .extract import SETTLE_INIT_SCRIPT
+
+            await context.add_init_script(script=SETTLE_INIT_SCRIPT)
             page = await context.new_page()
         except BaseException:
             await context.close()

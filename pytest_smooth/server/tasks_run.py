@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 from typing import Any
 
+from .._constants import REDACTED
 from . import actions
 from .actions import ActionFailed
 from .devices import url_allowed
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .session import BrowserSession
 
 # One instruction may take this long at most (the session's action timeout, if shorter).
-STEP_TIMEOUT = 15.0
+STEP_TIMEOUT = 10.0
 _SELECTOR = re.compile(r"^(?:[#.\[]|css=|xpath=|//)|^[a-z][\w-]*[#.\[:]|\s[>~+]\s|^[a-z]+$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
@@ -97,7 +98,6 @@ class _Runner:
         self.timeout = min(session.action_timeout, STEP_TIMEOUT)
         model = data.get("response_model")
         self.model: dict[str, Any] | None = model if isinstance(model, dict) else None
-        self.prompt = str(data.get("task"))
         self.secrets: dict[str, Any] = data.get("secrets") or {}
 
     async def run(self, step: Instruction) -> Any:
@@ -113,7 +113,9 @@ class _Runner:
         elif verb == "extract":
             return await self.extract(step.target)
         elif verb == "call_tool":
-            return await self.session.call_tool(step.text or "", step.value, self.timeout)
+            # A tool call is an event the client (and its logs) sees: secrets never go there.
+            tool_input = _redacted(step.value, self._secret_values())
+            return await self.session.call_tool(step.text or "", tool_input, self.timeout)
         elif verb == "press" and not step.target:
             await self.page.keyboard.press(step.text or "")
         else:
@@ -214,9 +216,9 @@ class _Runner:
     async def extract(self, what: str | None) -> Any:
         page = self.page
         if self.model is not None:
-            prompt = what or self.prompt
+            # ``return <what>`` scopes the read (extract.py reads a CSS selector in its prompt).
             return await actions.extract(
-                page, self.model, prompt, timeout=self.timeout, llm=self.session.llm
+                page, self.model, what or None, timeout=self.timeout, llm=self.session.llm
             )
         key = (what or "").lower().removeprefix("the ").removeprefix("page ").strip()
         if not key:
@@ -250,7 +252,24 @@ class _Runner:
             )
         return str(value)
 
+    def _secret_values(self) -> list[str]:
+        values = [v.get("value") if isinstance(v, dict) else v for v in self.secrets.values()]
+        return [v for v in values if isinstance(v, str) and v]
+
     def _fill_placeholders(self, text: str, *, for_url: bool = False) -> str:
         if for_url and _PLACEHOLDER.search(text):
             raise ActionFailed("secrets ({{name}}) cannot be used in a URL")
         return _PLACEHOLDER.sub(lambda m: self._secret(m.group(1)), text)
+
+
+def _redacted(value: Any, secrets: list[str]) -> Any:
+    """Return ``value`` (JSON) with every secret value inside its strings replaced."""
+    if isinstance(value, str):
+        for secret in sorted(secrets, key=len, reverse=True):
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {k: _redacted(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, secrets) for v in value]
+    return value
