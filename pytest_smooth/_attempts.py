@@ -1,32 +1,28 @@
-"""Attempt bookkeeping, settings and failure messages for ``expect(...)`` (no pytest, no I/O).
+"""Attempt bookkeeping, settings and errors of ``expect(...)`` (no pytest, no I/O).
 
 A :class:`Run` is one expectation being retried: its deadline, its backoff (50 ms doubling to
-1 s), what the last attempt received or raised, and at the end the failure message. The suite
-default timeout and the soft-failure collectors are module state, set by the pytest layer.
+1 s), what the last attempt received or raised, and at the end its error (the text is built in
+``_messages``). The suite default timeout and the soft-failure collectors are module state,
+set by the pytest layer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
-import pprint
 import time
-from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic import ValidationError
 
 from ._exceptions import SmoothActionError
 from ._exceptions import SmoothTimeoutError
 from ._matchers import Matcher
 from ._matchers import Outcome
-from ._matchers import plain
-from ._matchers import short_repr
+from ._messages import failure_text
 
 __all__ = [
     "CLOCK",
@@ -38,9 +34,7 @@ __all__ = [
     "SmoothSoftExpectationsError",
     "collect_soft_failures",
     "configure_expect",
-    "current_differ",
     "default_timeout",
-    "set_differ",
 ]
 
 DEFAULT_EXPECT_TIMEOUT = 5.0
@@ -50,8 +44,6 @@ MAX_INTERVAL = 1.0
 # out on a slow backend or a busy CI machine (an action that times out on the client still runs
 # on the server, so cutting it short would gain nothing).
 MIN_ATTEMPT_TIMEOUT = 2.0
-EVENTS_SHOWN = 8
-_MAX_RECEIVED = 2000
 
 # A failed attempt: the page is not there yet. Anything else (SessionClosedError, auth, a
 # connection error) is raised at once, because retrying cannot help.
@@ -60,9 +52,6 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     SmoothTimeoutError,
     ValidationError,
 )
-
-Differ = Callable[[Any, Any], "list[str] | None"]
-
 
 _settings = {"timeout": DEFAULT_EXPECT_TIMEOUT}
 # Collectors of soft failures, innermost last; the pytest hook pushes one per test.
@@ -106,37 +95,6 @@ class Clock:
 
 
 CLOCK = Clock()
-
-
-def _difflib_diff(received: Any, expected: Any) -> list[str] | None:
-    want = pprint.pformat(expected, width=88, sort_dicts=False).splitlines()
-    got = pprint.pformat(received, width=88, sort_dicts=False).splitlines()
-    return [line.rstrip() for line in difflib.ndiff(want, got)]
-
-
-def _short_pair(received: Any, expected: Any) -> bool:
-    # Short scalars: the Expected/Received lines already say it all.
-    containers = (dict, list, tuple, set, BaseModel)
-    if isinstance(received, containers) or isinstance(expected, containers):
-        return False
-    return len(repr(received)) + len(repr(expected)) < 60
-
-
-_differ: Differ = _difflib_diff
-
-
-def current_differ() -> Differ:
-    """Return the function that renders to_equal diffs now."""
-    return _differ
-
-
-def set_differ(differ: Differ | None) -> None:
-    """Use ``differ(received, expected)`` for to_equal diffs (None: back to difflib).
-
-    It returns the lines of the diff ("-" for expected, "+" for received) or None.
-    """
-    global _differ
-    _differ = differ or _difflib_diff
 
 
 class SmoothExpectationError(AssertionError):
@@ -240,82 +198,22 @@ class Run:
         self, *, label: str, matcher: Matcher, negate: bool, message: str | None, session: Any
     ) -> SmoothExpectationError:
         """Build the error for a run that ended without a pass, the whole story in its text."""
-        lines = [message] if message else []
-        lines.append(label)
-        plural = "s" if self.attempts != 1 else ""
-        lines.append(
-            f"Timed out after {self.elapsed:.2f} s ({self.attempts} attempt{plural}; "
-            f"timeout {self.timeout:g} s from {self.source})."
+        text = failure_text(
+            self, label=label, matcher=matcher, negate=negate, message=message, session=session
         )
-        lines.append(f"Expected: {'not ' if negate else ''}{matcher.expected_text}")
-        lines += self._received_lines(matcher, negate)
-        if self.oracle is not None and self.last_kind == "oracle":
-            lines += _oracle_lines(self.oracle)
-        if self.error is not None:
-            when = "last attempt" if self.last_kind == "error" else f"attempt {self.error_attempt}"
-            lines.append(f"Last error ({when}): {type(self.error).__name__}: {self.error}")
-        lines += _event_lines(session)
-        lines.append(
-            "To wait longer, pass timeout=... to the matcher or to expect(...), or set "
-            f"smooth_expect_timeout (--smooth-expect-timeout); it was {self.timeout:g} s here."
-        )
-        received = None if self.received is _MISSING else self.received
         return SmoothExpectationError(
-            "\n".join(lines),
-            received=received,
+            text,
+            received=self.last_received,
             attempts=self.attempts,
             elapsed=self.elapsed,
             last_error=self.error,
         )
 
-    def _received_lines(self, matcher: Matcher, negate: bool) -> list[str]:
-        if self.received is _MISSING:
-            return ["Received: nothing (every attempt raised an error)"]
-        shown = pprint.pformat(plain(self.received), width=88, sort_dicts=False)
-        if len(shown) > _MAX_RECEIVED:
-            shown = shown[:_MAX_RECEIVED] + " ..."
-        first, *rest = shown.splitlines()
-        lines = [f"Received: {first}", *("          " + line for line in rest)]
-        outcome = self.outcome
-        if outcome is not None and outcome.details and not (negate and not outcome.undecided):
-            lines.append(
-                "Mismatch:" if len(outcome.details) > 1 else f"Mismatch: {outcome.details[0]}"
-            )
-            if len(outcome.details) > 1:
-                lines += ["  " + detail for detail in outcome.details]
-        if matcher.diff and not negate:
-            keep = isinstance(matcher.expected, BaseModel)
-            received = self.received if keep else plain(self.received)
-            diff = (
-                None
-                if _short_pair(received, matcher.expected)
-                else _differ(received, matcher.expected)
-            )
-            if diff:
-                lines += ["Diff (- expected, + received):", *("  " + line for line in diff)]
-        return lines
+    @property
+    def last_received(self) -> Any:
+        """Return the last value received, or None if every attempt raised."""
+        return None if self.received is _MISSING else self.received
 
-
-def _oracle_lines(mismatch: OracleMismatch) -> list[str]:
-    return [
-        f"Oracle mismatch: the extraction and the DOM disagree on {mismatch.field!r}",
-        f"  extract: {short_repr(mismatch.extracted, 200)}",
-        f"  js:      {short_repr(mismatch.dom, 200)}   ({mismatch.js})",
-    ]
-
-
-def _event_lines(session: Any) -> list[str]:
-    try:
-        events = list(getattr(session, "events", None) or [])[-EVENTS_SHOWN:]
-        session_id = getattr(session, "id", None)
-    except Exception:  # a broken session must not hide the assertion failure
-        return []
-    if not events:
-        return []
-    lines = [f"Last {len(events)} events of session {session_id}:"]
-    for record in events:
-        duration = f"{record.duration:.2f} s" if record.duration is not None else "-"
-        inputs = ", ".join(f"{k}={short_repr(v, 50)}" for k, v in (record.input or {}).items())
-        error = f"  {short_repr(record.error, 100)}" if record.error else ""
-        lines.append(f"  {record.action:<12} {record.outcome:<8} {duration:>8}  {inputs}{error}")
-    return lines
+    @property
+    def received_anything(self) -> bool:
+        return self.received is not _MISSING

@@ -19,12 +19,11 @@ from typing import overload
 
 import pytest
 
-from . import _attempts
+from . import _messages
 from ._attempts import SmoothExpectationError
 from ._attempts import SmoothSoftExpectationsError
 from ._attempts import collect_soft_failures
 from ._attempts import configure_expect
-from ._attempts import set_differ
 from ._expect import AsyncSessionLike
 from ._expect import SessionLike
 from ._expect import expect
@@ -44,7 +43,7 @@ SmoothExpectationError.__module__ = __name__
 SmoothSoftExpectationsError.__module__ = __name__
 
 
-_PREVIOUS_DIFFER = pytest.StashKey[_attempts.Differ]()
+_PREVIOUS_DIFFER = pytest.StashKey[_messages.Differ]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,12 +62,12 @@ def pytest_configure(config: pytest.Config) -> None:
         return None
 
     # Kept to restore: a pytester run inside a test configures and unconfigures its own.
-    config.stash[_PREVIOUS_DIFFER] = _attempts.current_differ()
-    set_differ(pytest_diff)
+    config.stash[_PREVIOUS_DIFFER] = _messages.current_differ()
+    _messages.set_differ(pytest_diff)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    set_differ(config.stash.get(_PREVIOUS_DIFFER, None))
+    _messages.set_differ(config.stash.get(_PREVIOUS_DIFFER, None))
 
 
 @pytest.hookimpl(wrapper=True)

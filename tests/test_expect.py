@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from pytest_smooth import _attempts
 from pytest_smooth import _matchers as m
+from pytest_smooth import _messages
 from pytest_smooth._attempts import SmoothExpectationError
 from pytest_smooth._attempts import SmoothSoftExpectationsError
 from pytest_smooth._attempts import collect_soft_failures
@@ -288,10 +289,10 @@ def test_not_not_cancels_out(make: Callable[..., FakeSession]) -> None:
 @pytest.fixture
 def plain_diff() -> Iterator[None]:
     """Use the core's difflib diff, whether or not the pytest layer installed pytest's."""
-    before = _attempts.current_differ()
-    _attempts.set_differ(None)
+    before = _messages.current_differ()
+    _messages.set_differ(None)
     yield
-    _attempts.set_differ(before)
+    _messages.set_differ(before)
 
 
 @pytest.mark.usefixtures("plain_diff")
