@@ -53,7 +53,7 @@ def coloured(static_site: StaticSite) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def viewer() -> Iterator[Browser]:
-    """A second, independent headless Chromium: the person watching."""
+    """Launch a second, independent headless Chromium: the person watching."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=find_browser().location, args=list(CHROMIUM_ARGS), headless=True
