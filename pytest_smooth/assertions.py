@@ -24,6 +24,7 @@ from ._attempts import SmoothExpectationError
 from ._attempts import SmoothSoftExpectationsError
 from ._attempts import collect_soft_failures
 from ._attempts import configure_expect
+from ._attempts import default_timeout
 from ._expect import AsyncSessionLike
 from ._expect import SessionLike
 from ._expect import expect
@@ -44,8 +45,10 @@ SmoothSoftExpectationsError.__module__ = __name__
 
 
 _PREVIOUS_DIFFER = pytest.StashKey[_messages.Differ]()
+_PREVIOUS_TIMEOUT = pytest.StashKey[float]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     def pytest_diff(received: Any, expected: Any) -> list[str] | None:
         try:
@@ -61,13 +64,17 @@ def pytest_configure(config: pytest.Config) -> None:
                 return body
         return None
 
-    # Kept to restore: a pytester run inside a test configures and unconfigures its own.
+    # Kept to restore: a pytester run inside a test configures and unconfigures its own (and
+    # the plugin sets the default timeout after this, from smooth_expect_timeout).
     config.stash[_PREVIOUS_DIFFER] = _messages.current_differ()
+    config.stash[_PREVIOUS_TIMEOUT] = default_timeout()
     _messages.set_differ(pytest_diff)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _messages.set_differ(config.stash.get(_PREVIOUS_DIFFER, None))
+    if _PREVIOUS_TIMEOUT in config.stash:
+        configure_expect(default_timeout=config.stash[_PREVIOUS_TIMEOUT])
 
 
 @pytest.hookimpl(wrapper=True)

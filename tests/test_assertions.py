@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_smooth._attempts import default_timeout
+
 # pytest-playwright's own soft-assertion scope cannot nest inside the outer run's.
 ARGS = ("-p", "no:cacheprovider", "-p", "no:playwright")
 
@@ -15,6 +17,8 @@ PRELUDE = """
 from __future__ import annotations
 
 import pytest
+
+from pytest_smooth._attempts import default_timeout
 from pytest_smooth import _attempts
 from pytest_smooth._models import ActionRecord
 from pytest_smooth.assertions import assert_extract, assert_js, expect
@@ -304,3 +308,28 @@ async def test_async():
             "E         {'items': ['a', 'b']} != {'items': ['a', 'c']}",
         ]
     )
+
+
+def test_suite_default_timeout_from_ini_and_cli(prelude: pytest.Pytester) -> None:
+    prelude.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\nsmooth_expect_timeout = 0.3\n"
+    )
+    prelude.makepyfile(
+        PRELUDE
+        + """
+def test_title():
+    expect(session).js("document.title").to_equal("Shop")
+"""
+    )
+    before = default_timeout()
+    result = prelude.runpytest(*ARGS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["E       Timed out after 0.30 s (4 attempts; timeout 0.3 s from smooth_expect_timeout)."]
+    )
+    result = prelude.runpytest(*ARGS, "--smooth-expect-timeout=0.1")
+    result.stdout.fnmatch_lines(
+        ["E       Timed out after 0.10 s (3 attempts; timeout 0.1 s from smooth_expect_timeout)."]
+    )
+    # The inner runs leave this run's default as it was.
+    assert default_timeout() == before
