@@ -64,10 +64,12 @@ array schema, several matches are the items); other prompts are ignored. Hidden 
 and styles are never read.
 
 Waiting. Extract waits until the DOM has been quiet for ``QUIET_MS`` after load, then reads.
-While the result is incomplete (a null or an empty array) and the page is young (``YOUNG_MS``
-since navigation), still changing, or has pending work (``window.__smoothPending`` when the
-executor installs ``SETTLE_INIT_SCRIPT``), it reads again, up to ``min(timeout,
-SETTLE_LIMIT)`` seconds. A selector that matches nothing by then is an ``ExtractError``.
+While the result is incomplete (a null or an empty array) and the page loaded or changed less
+than ``RECENT_MS`` ago, is still loading, or has pending timers or fetches
+(``window.__smoothPending``, kept when the executor installs ``SETTLE_INIT_SCRIPT``), it reads
+again, up to ``min(timeout, SETTLE_LIMIT)`` seconds. So a page that fills itself within about a
+second of load is read complete, and a property that is really absent costs at most that wait.
+A selector that matches nothing by then is an ``ExtractError``.
 """
 
 from __future__ import annotations
@@ -90,8 +92,7 @@ if TYPE_CHECKING:
 __all__ = ["SETTLE_INIT_SCRIPT", "ExtractError", "extract", "reader_source"]
 
 QUIET_MS = 120.0  # DOM quiet this long after load before a read counts
-YOUNG_MS = 2000.0  # a page younger than this may still have timers that fill it
-RECENT_MS = 800.0  # a DOM that changed this recently may still be filling
+RECENT_MS = 1000.0  # a page loaded or changed this recently may still be filling
 SETTLE_LIMIT = 3.0  # seconds spent re-reading an incomplete result, at most
 POLL_INTERVAL = 0.08
 _JS_FILES = ("extract_dom.js", "extract_pairs.js", "extract_read.js")
@@ -116,8 +117,7 @@ SETTLE_INIT_SCRIPT = _read_js("extract_settle.js")
 def _still_filling(state: dict[str, Any]) -> bool:
     pending = state.get("pending")
     return (
-        float(state.get("age", 0)) < YOUNG_MS
-        or float(state.get("quiet", 0)) < RECENT_MS
+        float(state.get("quiet", 0)) < RECENT_MS
         or state.get("ready") != "complete"
         or (isinstance(pending, (int, float)) and pending > 0)
     )
