@@ -38,6 +38,7 @@ from .openapi import openapi_document
 from .store import Store
 
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 UPLOAD_PATHS = frozenset({"/api/v1/file", "/api/v1/extension"})
 ARTIFACTS = ("screenshot.png", "trace.zip")
 EVIDENCE_METHODS = ("screenshot", "trace_zip", "frames", "latest_frame")
@@ -139,6 +140,8 @@ def create_app(
         return None
 
     async def read_body(request: Request) -> Any:
+        if request.method not in BODY_METHODS:
+            return None  # a body on GET/DELETE means nothing here; it is not even read
         if request.url.path in UPLOAD_PATHS and request.method == "POST":
             raw = await read_limited(request, max_upload_bytes)
             return parse_multipart(request.headers.get("content-type", ""), raw)

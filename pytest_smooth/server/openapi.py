@@ -80,19 +80,26 @@ def _op(
     params: list[dict[str, Any]] | None = None,
     body: dict[str, Any] | None = None,
     ok_codes: tuple[int, ...] = (200,),
-    public: bool = False,
 ) -> dict[str, Any]:
     responses: dict[str, Any] = {str(code): _json(ok, "success") for code in ok_codes}
-    responses.update({str(code): _ERROR for code in (*errors, 413)})
-    if not public:
-        responses["401"] = _ERROR
+    # Every route needs the apikey; a route with a body also refuses a malformed or huge one.
+    codes = (*errors, 401, *((400, 413) if body else ()))
+    responses.update({str(code): _ERROR for code in sorted(set(codes))})
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if params:
         op["parameters"] = params
     if body:
         op["requestBody"] = body
-    if public:
-        op["security"] = []
+    return op
+
+
+def _artifact(summary: str, media_type: str) -> dict[str, Any]:
+    op = _op(summary, {}, (404, 409, 500), params=[_PATH_ID])
+    binary = {"type": "string", "format": "binary"}
+    op["responses"]["200"] = {
+        "description": media_type,
+        "content": {media_type: {"schema": binary}},
+    }
     return op
 
 
@@ -107,7 +114,6 @@ def _paths() -> dict[str, Any]:
     downloads = _query("downloads", {"type": "boolean", "default": False}, "fill downloads_url")
     by_id = [_PATH_ID]
     ext_list = _envelope({"type": "array", "items": _ref("Extension")})
-    binary = {"type": "string", "format": "binary"}
     stats = _envelope({"type": "object", "additionalProperties": True})
     put_body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
     return {
@@ -156,29 +162,10 @@ def _paths() -> dict[str, Any]:
             "delete": _op("Wipe a finished task's data", _BOOL, (400, 404), params=by_id),
         },
         "/api/v1/task/{id}/artifacts/screenshot.png": {
-            "get": {
-                **_op("Screenshot of the session now", {}, (404, 409), params=by_id),
-                "responses": {
-                    "200": {"description": "PNG", "content": {"image/png": {"schema": binary}}},
-                    "404": _ERROR,
-                    "409": _ERROR,
-                    "401": _ERROR,
-                },
-            },
+            "get": _artifact("Screenshot of the session now", "image/png"),
         },
         "/api/v1/task/{id}/artifacts/trace.zip": {
-            "get": {
-                **_op("Playwright trace so far", {}, (404, 409), params=by_id),
-                "responses": {
-                    "200": {
-                        "description": "ZIP",
-                        "content": {"application/zip": {"schema": binary}},
-                    },
-                    "404": _ERROR,
-                    "409": _ERROR,
-                    "401": _ERROR,
-                },
-            },
+            "get": _artifact("Playwright trace so far", "application/zip"),
         },
         "/api/v1/profile": {
             "post": _op(
