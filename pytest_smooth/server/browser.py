@@ -136,13 +136,13 @@ class PlaywrightExecutor:
 
     async def _shutdown(self) -> None:
         await self.pool.close()
-        tasks = list(self._background)
-        tasks += [s.runner for s in self._sessions.values() if s.runner is not None]
-        for task in tasks:
+        runners = [s.runner for s in self._sessions.values() if s.runner is not None]
+        for task in runners:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # Force-closes in flight (DELETEs just before shutdown) finish: they save profiles.
+        await asyncio.gather(*runners, *self._background, return_exceptions=True)
         sessions = list(self._sessions.values())
-        await asyncio.gather(*(s.teardown(save=False) for s in sessions), return_exceptions=True)
+        await asyncio.gather(*(s.teardown(save=True) for s in sessions), return_exceptions=True)
         if self._browser is not None:
             browser, self._browser = self._browser, None
             await asyncio.gather(*(c.close() for c in browser.contexts), return_exceptions=True)
