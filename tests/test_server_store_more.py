@@ -62,6 +62,7 @@ def test_unknown_action_names_the_known_ones(store: Store) -> None:
         ({"name": "browser_action", "payload": "goto"}, "payload"),
         ({"name": "session_action", "payload": RUN_500_STEPS}, "max_steps"),
         ([1, 2], "JSON object"),
+        ({"name": "browser_action", "payload": {}, "id": ["unhashable"]}, "event id"),
     ],
 )  # fmt: skip
 def test_malformed_events_get_422_with_a_clear_detail(store: Store, body: Any, needle: str) -> None:
@@ -156,3 +157,11 @@ def test_an_executor_failing_on_a_tool_reply_fails_the_task_without_a_5xx(
     assert call(store, "POST", f"/task/{task_id}/event", reply) == (200, {"r": {"id": call_id}})
     _, task = get(store, task_id)
     assert task["status"] == "failed" and "browser crashed" in task["output"]
+
+
+def test_a_resent_close_is_acknowledged_not_refused(store: Store) -> None:
+    task_id = open_session(store)
+    assert send(store, task_id, "close", event_id="c1") == (200, {"r": {"id": "c1"}})
+    assert send(store, task_id, "close", event_id="c1") == (200, {"r": {"id": "c1"}})
+    assert send(store, task_id, "close", event_id="c2") == (400, {"detail": "Session closed"})
+    assert len(store.tasks[task_id].events) == 1

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from .store import Store
 
 
-def _open_task(store: Store, task_id: str) -> TaskState | Reply:
+def _open_task(store: Store, task_id: str, event_id: Any = None) -> TaskState | Reply:
     task = store.tasks.get(task_id)
     if task is None:
         return err(404, "Task not found")
+    if isinstance(event_id, str) and event_id in task.requests:
+        return ok({"id": event_id})  # a resent event: acknowledged, never run twice
     if not task.accepting or task.finished:
         return err(400, "Session closed")
     task.last_activity = store.clock()
@@ -29,12 +31,13 @@ def _open_task(store: Store, task_id: str) -> TaskState | Reply:
 
 
 def post_event(store: Store, task_id: str, body: Any) -> Reply:
-    task = _open_task(store, task_id)
+    event_id = body.get("id") if isinstance(body, dict) else None
+    task = _open_task(store, task_id, event_id)
     if not isinstance(task, TaskState):
         return task
     if not isinstance(body, dict):
         return err(422, "the event body must be a JSON object {name, payload, id}")
-    name, payload, event_id = body.get("name"), body.get("payload"), body.get("id")
+    name, payload = body.get("name"), body.get("payload")
     if event_id is not None and (not isinstance(event_id, str) or not event_id):
         return err(422, "event id must be a non-empty string or null")
     if name == "tool_call":
@@ -48,8 +51,6 @@ def post_event(store: Store, task_id: str, body: Any) -> Reply:
         return err(parsed[0], parsed[1])
     action, action_input = parsed
     event_id = event_id or new_id("event")
-    if event_id in task.requests:
-        return ok({"id": event_id})  # a resent event: acknowledged, never run twice
     task.requests[event_id] = name
     if action == "close":
         task.accepting = False
