@@ -166,6 +166,13 @@ def test_tokens_gate_every_live_and_recording_route(
             assert httpx.get(url, timeout=30).status_code == 403, route
             unknown = local_server.url + route.format("task_nope")
             assert httpx.get(f"{unknown}?token={token}", timeout=30).status_code == 404, route
+        frame_url = f"{local_server.url}/live/{session.id}/frame.jpg?token={token}"
+        frame = httpx.get(frame_url, timeout=30)
+        assert frame.status_code == 200
+        stamp = frame.headers["x-frame-timestamp"]
+        unchanged = httpx.get(f"{frame_url}&since={stamp}", timeout=30)
+        assert unchanged.status_code in (204, 200)  # 200 only if a newer frame came meanwhile
+        assert unchanged.status_code == 204 or unchanged.headers["x-frame-timestamp"] != stamp
         live = httpx.get(session.live_url, timeout=30)
         assert live.status_code == 200
         assert live.headers["cache-control"] == "no-store"

@@ -46,6 +46,8 @@ logger = logging.getLogger("pytest_smooth.server")
 
 # Evidence of this many finished sessions is kept (frames in memory, traces on disk).
 KEEP_EVIDENCE = 200
+# ... and their frames take at most this much memory together.
+EVIDENCE_BYTES = 256 * 1024 * 1024
 
 
 class PlaywrightExecutor:
@@ -266,12 +268,13 @@ class PlaywrightExecutor:
     # --- EvidenceSource ---------------------------------------------------------------------
 
     def _keep_evidence(self, task_id: str, evidence: Evidence) -> None:
+        """Register a session's evidence; drop the oldest finished ones past the budgets."""
         self._evidence[task_id] = evidence
-        while len(self._evidence) > KEEP_EVIDENCE:
-            oldest = next((k for k, e in self._evidence.items() if not e.open), None)
-            if oldest is None:
-                break
-            dropped = self._evidence.pop(oldest)
+        finished = [k for k, e in self._evidence.items() if not e.open]  # oldest first
+        kept_bytes = sum(self._evidence[k].frames.size_bytes for k in finished)
+        while finished and (len(self._evidence) > KEEP_EVIDENCE or kept_bytes > EVIDENCE_BYTES):
+            dropped = self._evidence.pop(finished.pop(0))
+            kept_bytes -= dropped.frames.size_bytes
             if dropped.trace is not None:
                 dropped.trace.delete()
 

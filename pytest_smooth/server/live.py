@@ -72,6 +72,8 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
         frame = evidence.latest_frame(checked[0])
         if frame is None:
             return _error(404, "no frame yet")
+        if request.query_params.get("since") == str(frame[0]):
+            return Response(status_code=204, headers=_HEADERS)  # the viewer has this one
         headers = {**_HEADERS, "X-Frame-Timestamp": str(frame[0])}
         return Response(frame[1], media_type="image/jpeg", headers=headers)
 

@@ -40,9 +40,10 @@ async function tick() {
   if (busy || finished) return;
   busy = true;
   try {
-    const r = await fetch(BASE + "/frame.jpg" + q + "&t=" + Date.now(), {cache: "no-store"});
+    const since = last === null ? "" : "&since=" + last;
+    const r = await fetch(BASE + "/frame.jpg" + q + since, {cache: "no-store"});
     const stamp = r.headers.get("X-Frame-Timestamp");
-    if (r.ok && stamp !== last) {
+    if (r.status === 200 && stamp !== last) {
       last = stamp;
       const url = URL.createObjectURL(await r.blob());
       img.onload = () => URL.revokeObjectURL(url);
