@@ -113,12 +113,12 @@ class _Poll:
         while True:
             run.start_attempt()
             try:
-                value = yield lambda: source.fetch(session, run.attempt_timeout())
+                value = yield source.step(session, run.attempt_timeout())
                 outcome = matcher.verdict(value, negate=self._negate)
                 run.saw_value(value, outcome)
                 if outcome.passed:
                     for check in source.checks:
-                        dom = yield _oracle_step(session, check, run)
+                        dom = yield check.step(session, run.attempt_timeout())
                         mismatch = compare(check, value, dom)
                         if mismatch is not None:
                             run.saw_oracle(mismatch)
@@ -152,10 +152,6 @@ class _Poll:
             _attempts.soft_collectors[-1].append(error.with_traceback(caller.traceback))
             return
         raise error
-
-
-def _oracle_step(session: Any, check: CrossCheck, run: Run) -> Step:
-    return lambda: session.evaluate_js(check.js, check.args, timeout=run.attempt_timeout())
 
 
 class _Matchers(_Poll, Generic[R]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from typing import Literal
 
@@ -41,6 +42,10 @@ class CrossCheck:
                 current = getattr(current, part)
             current = plain(current)
         return current
+
+    def step(self, session: Any, timeout: float) -> Callable[[], Any]:
+        """Return the call that reads the fact from the DOM."""
+        return partial(session.evaluate_js, self.js, self.args, timeout=timeout)
 
     def agree(self, extracted: Any, dom: Any) -> bool:
         """Tell whether both readings say the same (strings compare whitespace-collapsed)."""
@@ -83,10 +88,11 @@ class Source:
             text += f".cross_check(js={short_repr(check.js, 80)}, field={check.field!r})"
         return text
 
-    def fetch(self, session: Any, timeout: float) -> Any:
+    def step(self, session: Any, timeout: float) -> Callable[[], Any]:
+        """Return the call that fetches the value (a partial: no frame of ours in tracebacks)."""
         if self.kind == "js":
-            return session.evaluate_js(self.what, self.extra, timeout=timeout)
-        return session.extract(self.what, self.extra, timeout=timeout)
+            return partial(session.evaluate_js, self.what, self.extra, timeout=timeout)
+        return partial(session.extract, self.what, self.extra, timeout=timeout)
 
 
 def compare(check: CrossCheck, value: Any, dom: Any) -> OracleMismatch | None:

@@ -333,3 +333,36 @@ def test_title():
     )
     # The inner runs leave this run's default as it was.
     assert default_timeout() == before
+
+
+def test_a_closed_session_stops_at_once_without_helper_frames(prelude: pytest.Pytester) -> None:
+    prelude.makepyfile(
+        PRELUDE
+        + """
+from pytest_smooth import SessionClosedError
+
+class Closed(FakeSession):
+    def evaluate_js(self, js, args=None, *, timeout=None):
+        self.calls = getattr(self, "calls", 0) + 1
+        raise SessionClosedError("session fake-1 is closed")
+
+def test_closed():
+    closed = Closed({})
+    try:
+        expect(closed).js("document.title").to_equal("Shop")
+    finally:
+        assert closed.calls == 1
+"""
+    )
+    result = prelude.runpytest(*ARGS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            '>           expect(closed).js("document.title").to_equal("Shop")',
+            "*",
+            '>       raise SessionClosedError("session fake-1 is closed")',
+            "E       pytest_smooth._exceptions.SessionClosedError: session fake-1 is closed",
+        ]
+    )
+    for helper in ("_poll.py", "_sources.py", "_expect.py", "_attempts.py"):
+        result.stdout.no_fnmatch_line(f"*{helper}*")
