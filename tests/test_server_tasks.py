@@ -42,15 +42,17 @@ FORM = """<!doctype html><title>Signup</title>
   <label><input id="news" type="checkbox" checked> Newsletter</label>
   <label><input id="terms" type="checkbox"> I agree</label>
   <input id="q" aria-label="Search">
+  <label>Attachment <input id="file" type="file"></label>
   <button type="button" id="more">Load more</button>
   <button type="submit">Send</button>
 </form>
-<p id="pressed"></p><pre id="out"></pre>
+<p id="pressed"></p><pre id="out"></pre><p id="fname"></p>
 <script>
   const $ = (id) => document.getElementById(id);
   $("q").addEventListener("keydown", (e) => {
     if (e.key === "Enter") $("pressed").textContent = "enter:" + $("q").value;
   });
+  $("file").onchange = () => { $("fname").textContent = $("file").files[0].name; };
   $("more").onclick = () => setTimeout(() => {
     const p = document.createElement("p"); p.textContent = "Loaded later"; document.body.append(p);
   }, 150);
@@ -121,6 +123,7 @@ def test_instructions_split_on_lines_semicolons_and_then_but_not_inside_quotes()
         ),
         ("call tool ping", Instruction("call_tool", text="ping", value={})),
         ('fill secret pw into "Password"', Instruction("fill_secret", '"Password"', "pw")),
+        ('upload "cv.pdf" into "Attachment"', Instruction("upload", '"Attachment"', "cv.pdf")),
     ],
 )
 def test_each_instruction_parses(text: str, expected: Instruction) -> None:
@@ -194,6 +197,17 @@ def test_url_input_navigates_first_and_max_steps_bounds_the_task(
             session.run_task("wait 1 ms; wait 1 ms; wait 1 ms", max_steps=2)
         with pytest.raises(SmoothActionError, match=r"step 1 \('click \"Nowhere\"'\) failed"):
             session.run_task('click "Nowhere"; return title')
+
+
+@pytest.mark.browser
+def test_upload_sets_a_file_input_from_the_task_files(client: SmoothClient, form_url: str) -> None:
+    file_id = client.upload_file(b"hello", name="notes.txt").id
+    with client.session(files=[file_id]) as session:
+        session.goto(form_url)
+        assert session.run_task('upload notes.txt into "Attachment"; return #fname') == "notes.txt"
+        assert session.run_task(f"upload {file_id} into #file; return #fname") == "notes.txt"
+        with pytest.raises(SmoothActionError, match=r"no task file 'other\.txt'"):
+            session.run_task("upload other.txt into #file")
 
 
 @pytest.mark.browser

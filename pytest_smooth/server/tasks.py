@@ -17,6 +17,7 @@ quotes or JSON are kept). Case does not matter; a leading ``1.`` / ``-`` / ``and
                                       ``{"title", "url", "text"}``
 ``call tool <name> [with <json>]``    call a client tool (``custom_tools``); its output is a result
 ``fill secret <name> into <target>``  type a run_task secret (only where its allowed_urls match)
+``upload <file> into <target>``       set a file input to a task file (its id or file name)
 ====================================  ============================================================
 
 Targets: ``"quoted text"`` (a button or link name, a label, a placeholder or visible text, in
@@ -42,8 +43,9 @@ LANGUAGE_SUMMARY = (
     "go to <url>; click <target>; type <text> into <target>; press <key>;"
     " select <option> in <target>; check <target>; uncheck <target>;"
     " wait for <text or selector>; wait <N> ms|s; extract; return <title|url|text|target>;"
-    ' call tool <name> with <json>; fill secret <name> into <target>. Targets: "quoted text",'
-    " a label, a placeholder or a CSS selector. Separate instructions with new lines, ';' or"
+    " call tool <name> with <json>; fill secret <name> into <target>;"
+    ' upload <file> into <target>. Targets: "quoted text", a label, a placeholder or a CSS'
+    " selector. Separate instructions with new lines, ';' or"
     " ' then '."
 )
 
@@ -62,7 +64,7 @@ class Instruction:
 
 VERBS = frozenset(
     {"goto", "click", "type", "press", "select", "check", "uncheck", "wait_for", "wait",
-     "extract", "call_tool", "fill_secret"}
+     "extract", "call_tool", "fill_secret", "upload"}
 )  # fmt: skip
 
 
@@ -182,6 +184,10 @@ def parse_instruction(line: str) -> Instruction:
     if m:
         target, role = parse_target(m.group(2))
         return Instruction("fill_secret", target, unquote(m.group(1))[0], role=role, source=src)
+    m = re.match(r"^(?:upload|attach)\s+(.+?)\s+(?:into|to|in)\s+(.+)$", src, re.I)
+    if m:
+        target, role = parse_target(m.group(2))
+        return Instruction("upload", target, unquote(m.group(1))[0], role=role, source=src)
     m = re.match(r"^(?:type|enter|write)\s+(.+)$", src, re.I)
     if m:
         split = _split_last(m.group(1), ("into", "in"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -132,6 +133,8 @@ class _Runner:
                 await locator.click(timeout=ms)
             elif step.verb == "type":
                 await locator.fill(self._fill_placeholders(step.text or ""), timeout=ms)
+            elif step.verb == "upload":
+                await locator.set_input_files(self._file(step.text or ""), timeout=ms)
             elif step.verb == "fill_secret":
                 await locator.fill(self._secret(step.text or ""), timeout=ms)
             elif step.verb == "press":
@@ -251,6 +254,17 @@ class _Runner:
                 f"secret {name!r} may not be used on {self.page.url} (its allowed_urls: {patterns})"
             )
         return str(value)
+
+    def _file(self, name: str) -> str:
+        """Return the local path of a task file, named by its id or its file name."""
+        paths = self.session.spec.file_paths
+        if paths.get(name):
+            return paths[name]
+        for path in paths.values():
+            if path and Path(path).name == name:
+                return path
+        known = ", ".join(sorted(paths)) or "none (pass files=[...] when opening the session)"
+        raise ActionFailed(f"no task file {name!r}; the task's files: {known}")
 
     def _secret_values(self) -> list[str]:
         values = [v.get("value") if isinstance(v, dict) else v for v in self.secrets.values()]
