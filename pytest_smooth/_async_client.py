@@ -95,7 +95,7 @@ class AsyncSmoothClient(BaseSmoothClient):
                     method,
                     url,
                     headers=self.headers,
-                    timeout=timeout or self.request_timeout,
+                    timeout=self._bounded(timeout or self.request_timeout, deadline, start),
                     **kwargs,
                 )
             except httpx.TransportError as err:
@@ -145,8 +145,10 @@ class AsyncSmoothClient(BaseSmoothClient):
         response = await self._get_task(task_id, state.query(wait), wait=wait, deadline=deadline)
         return response, self._clock() - start, wait
 
-    async def _post_event(self, task_id: str, body: dict[str, Any]) -> None:
-        await self._request("POST", f"task/{task_id}/event", json=body)
+    async def _post_event(
+        self, task_id: str, body: dict[str, Any], deadline: float | None = None
+    ) -> None:
+        await self._request("POST", f"task/{task_id}/event", json=body, deadline=deadline)
 
     # --- tasks and sessions ---------------------------------------------------------------
 
@@ -219,7 +221,10 @@ class AsyncSmoothClient(BaseSmoothClient):
 
     async def delete_task(self, task_id: str) -> bool:
         """Cancel a task or force-close a session (DELETE /task/{id})."""
-        return bool(await self._request("DELETE", f"task/{task_id}"))
+        return await self._delete_task(task_id)
+
+    async def _delete_task(self, task_id: str, deadline: float | None = None) -> bool:
+        return bool(await self._request("DELETE", f"task/{task_id}", deadline=deadline))
 
     # --- profiles, files, artifacts ------------------------------------------------------
 

@@ -15,6 +15,7 @@ from typing import overload
 
 from ._base_client import Timeout
 from ._base_client import log
+from ._base_session import FALLBACK_DELETE_TIMEOUT
 from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
 from ._base_session import M
@@ -132,7 +133,7 @@ class AsyncSmoothSession(BaseSmoothSession):
             update = self._state.feed(response, elapsed=elapsed, wait=wait)
             self._apply(response)
             for call in update.tool_calls:
-                await self._answer(call)
+                await self._answer(call, deadline)
             if update.delay and not done():
                 await client._sleep(capped(update.delay, deadline, client._clock()))
         return True
@@ -144,7 +145,7 @@ class AsyncSmoothSession(BaseSmoothSession):
                 raise self._start_error(limit)
         except BaseException:
             try:
-                await self._delete()
+                await self._delete(FALLBACK_DELETE_TIMEOUT)
             except SmoothError as err:
                 log.warning("could not delete session %s after a failed start: %s", self._id, err)
             raise
@@ -158,7 +159,12 @@ class AsyncSmoothSession(BaseSmoothSession):
 
     async def refresh(self) -> TaskResponse:
         """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
-        response = await self._client._get_task(self._id, {"event_t": self._state.cursor})
+        return await self._refresh(None)
+
+    async def _refresh(self, deadline: float | None) -> TaskResponse:
+        response = await self._client._get_task(
+            self._id, {"event_t": self._state.cursor}, deadline=deadline
+        )
         self._apply(response)
         return response
 
@@ -170,7 +176,7 @@ class AsyncSmoothSession(BaseSmoothSession):
             MIN_POLL_INTERVAL,
         )
         while True:
-            await self.refresh()
+            await self._refresh(deadline)
             if self._recording_url is not None:
                 return self._recording_url or None
             if clock() >= deadline:
@@ -183,24 +189,27 @@ class AsyncSmoothSession(BaseSmoothSession):
         if self.closed:
             self._closed = True
             return
+        limit = self._close_limit(timeout)
+        deadline = self._client._clock() + limit
         if not force:
             try:
-                await self._act("session_action", "close", None, self._close_limit(timeout))
+                await self._act("session_action", "close", None, limit)
             except SessionClosedError:
                 pass
             except SmoothError as err:
                 log.info("graceful close of session %s failed (%s); deleting it", self._id, err)
-                return await self._delete()
+                left = deadline - self._client._clock()
+                return await self._delete(max(left, FALLBACK_DELETE_TIMEOUT))
             self._closed = True
             await self._settle()
             return
-        await self._delete()
+        await self._delete(limit)
 
     aclose = close
 
-    async def _delete(self) -> None:
+    async def _delete(self, budget: float) -> None:
         try:
-            await self._client.delete_task(self._id)
+            await self._client._delete_task(self._id, self._client._clock() + budget)
         except NotFoundError:
             pass  # already finished: "not found or already completed"
         self._closed = True
@@ -242,9 +251,10 @@ class AsyncSmoothSession(BaseSmoothSession):
             reply: ActionReply | None = None
             try:
                 try:
-                    await self._client._post_event(self._id, body)
+                    await self._client._post_event(self._id, body, deadline)
                 except SmoothError as err:
-                    raise self._post_failed(action, err) from err
+                    past = deadline is not None and clock() >= deadline
+                    raise self._post_failed(action, err, limit if past else False) from err
                 reply = await self._wait(event_id, action, deadline, limit)
                 if reply.error is not None:
                     raise self._reply_error(reply.error)
@@ -279,11 +289,11 @@ class AsyncSmoothSession(BaseSmoothSession):
             update = self._state.feed(response, elapsed=elapsed, wait=wait)
             self._apply(response)
             for call in update.tool_calls:
-                await self._answer(call)
+                await self._answer(call, deadline)
             if update.delay and not (update.replies or update.finished):
                 await client._sleep(capped(update.delay, deadline, client._clock()))
 
-    async def _answer(self, call: ToolCall) -> None:
+    async def _answer(self, call: ToolCall, deadline: float | None) -> None:
         func = self._tool_function(call)
         if func is None:
             code, output = 400, f"unknown tool: {call.name}"
@@ -296,7 +306,7 @@ class AsyncSmoothSession(BaseSmoothSession):
             except Exception as err:
                 code, output = self._tool_failure(call, err)
         try:
-            await self._client._post_event(self._id, call.reply(code, output))
+            await self._client._post_event(self._id, call.reply(code, output), deadline)
         except SmoothError as err:
             log.warning("could not answer tool call %s: %s", call.event_id, err)
 

@@ -67,6 +67,8 @@ log = get_logger("pytest_smooth.client")
 
 # A held long-poll GET may take its hold plus this much before the read times out.
 LONG_POLL_MARGIN = 5.0
+# A request inside a deadline may run this much past it, so a reply sent at the deadline lands.
+DEADLINE_GRACE = 0.5
 _SNIPPET = 200
 
 
@@ -175,6 +177,23 @@ class BaseSmoothClient:
             read=max(hold, read) if read is not None else hold,
             write=self.request_timeout.write,
             pool=self.request_timeout.pool,
+        )
+
+    @staticmethod
+    def _bounded(timeout: httpx.Timeout, deadline: float | None, now: float) -> httpx.Timeout:
+        """Cut a request's timeouts so that it ends by the caller's deadline (plus a grace)."""
+        if deadline is None:
+            return timeout
+        cap = max(deadline - now, 0.0) + DEADLINE_GRACE
+
+        def cut(value: float | None) -> float:
+            return cap if value is None else min(value, cap)
+
+        return httpx.Timeout(
+            connect=cut(timeout.connect),
+            read=cut(timeout.read),
+            write=cut(timeout.write),
+            pool=cut(timeout.pool),
         )
 
     # --- responses -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
+from typing import Literal
 from typing import TypeVar
 
 import pydantic
@@ -43,6 +44,8 @@ Listener = Callable[[ActionRecord], object]
 CLOSE_TIMEOUT = 15.0
 # After a graceful close, how long to poll for the final status (it comes a poll later).
 SETTLE_TIMEOUT = 2.0
+# A DELETE that replaces a failed graceful close gets at least this long.
+FALLBACK_DELETE_TIMEOUT = 3.0
 # Strings in the event log are cut to this many characters.
 MAX_LOGGED_CHARS = 200
 _ALPHABET = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -260,8 +263,16 @@ class BaseSmoothSession:
             f"session {self._id} ended ({self.status}) before {action} got its reply"
         )
 
-    def _post_failed(self, action: str, error: SmoothError) -> SmoothError:
-        """Map a failed POST event: a 400 "Session closed" becomes SessionClosedError."""
+    def _post_failed(
+        self, action: str, error: SmoothError, expired: float | Literal[False] | None
+    ) -> SmoothError:
+        """Map a failed POST event to the error the caller should see.
+
+        A timeout past the deadline names the action (``expired`` is then its limit); a 400
+        "Session closed" becomes SessionClosedError.
+        """
+        if expired is not False and isinstance(error, SmoothTimeoutError):
+            return self._timeout_error(action, expired)
         if isinstance(error, BadRequestError) and "closed" in str(error.detail).lower():
             self._closed = True
             return SessionClosedError(f"{action} on session {self._id}, which is closed")

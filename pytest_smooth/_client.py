@@ -100,7 +100,7 @@ class SmoothClient(BaseSmoothClient):
                     method,
                     url,
                     headers=self.headers,
-                    timeout=timeout or self.request_timeout,
+                    timeout=self._bounded(timeout or self.request_timeout, deadline, start),
                     **kwargs,
                 )
             except httpx.TransportError as err:
@@ -150,8 +150,10 @@ class SmoothClient(BaseSmoothClient):
         response = self._get_task(task_id, state.query(wait), wait=wait, deadline=deadline)
         return response, self._clock() - start, wait
 
-    def _post_event(self, task_id: str, body: dict[str, Any]) -> None:
-        self._request("POST", f"task/{task_id}/event", json=body)
+    def _post_event(
+        self, task_id: str, body: dict[str, Any], deadline: float | None = None
+    ) -> None:
+        self._request("POST", f"task/{task_id}/event", json=body, deadline=deadline)
 
     # --- tasks and sessions ---------------------------------------------------------------
 
@@ -215,7 +217,10 @@ class SmoothClient(BaseSmoothClient):
 
     def delete_task(self, task_id: str) -> bool:
         """Cancel a task or force-close a session (DELETE /task/{id})."""
-        return bool(self._request("DELETE", f"task/{task_id}"))
+        return self._delete_task(task_id)
+
+    def _delete_task(self, task_id: str, deadline: float | None = None) -> bool:
+        return bool(self._request("DELETE", f"task/{task_id}", deadline=deadline))
 
     # --- profiles, files, artifacts ------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ._async_session import AsyncSessionOpener
 from ._async_session import AsyncSmoothSession
 from ._base_client import Timeout
 from ._base_client import log
+from ._base_session import FALLBACK_DELETE_TIMEOUT
 from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
 from ._base_session import M
@@ -134,7 +135,7 @@ class SmoothSession(BaseSmoothSession):
             update = self._state.feed(response, elapsed=elapsed, wait=wait)
             self._apply(response)
             for call in update.tool_calls:
-                self._answer(call)
+                self._answer(call, deadline)
             if update.delay and not done():
                 client._sleep(capped(update.delay, deadline, client._clock()))
         return True
@@ -146,7 +147,7 @@ class SmoothSession(BaseSmoothSession):
                 raise self._start_error(limit)
         except BaseException:
             try:
-                self._delete()
+                self._delete(FALLBACK_DELETE_TIMEOUT)
             except SmoothError as err:
                 log.warning("could not delete session %s after a failed start: %s", self._id, err)
             raise
@@ -160,7 +161,12 @@ class SmoothSession(BaseSmoothSession):
 
     def refresh(self) -> TaskResponse:
         """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
-        response = self._client._get_task(self._id, {"event_t": self._state.cursor})
+        return self._refresh(None)
+
+    def _refresh(self, deadline: float | None) -> TaskResponse:
+        response = self._client._get_task(
+            self._id, {"event_t": self._state.cursor}, deadline=deadline
+        )
         self._apply(response)
         return response
 
@@ -172,7 +178,7 @@ class SmoothSession(BaseSmoothSession):
             MIN_POLL_INTERVAL,
         )
         while True:
-            self.refresh()
+            self._refresh(deadline)
             if self._recording_url is not None:
                 return self._recording_url or None
             if clock() >= deadline:
@@ -185,22 +191,25 @@ class SmoothSession(BaseSmoothSession):
         if self.closed:
             self._closed = True
             return
+        limit = self._close_limit(timeout)
+        deadline = self._client._clock() + limit
         if not force:
             try:
-                self._act("session_action", "close", None, self._close_limit(timeout))
+                self._act("session_action", "close", None, limit)
             except SessionClosedError:
                 pass
             except SmoothError as err:
                 log.info("graceful close of session %s failed (%s); deleting it", self._id, err)
-                return self._delete()
+                left = deadline - self._client._clock()
+                return self._delete(max(left, FALLBACK_DELETE_TIMEOUT))
             self._closed = True
             self._settle()
             return
-        self._delete()
+        self._delete(limit)
 
-    def _delete(self) -> None:
+    def _delete(self, budget: float) -> None:
         try:
-            self._client.delete_task(self._id)
+            self._client._delete_task(self._id, self._client._clock() + budget)
         except NotFoundError:
             pass  # already finished: "not found or already completed"
         self._closed = True
@@ -240,9 +249,10 @@ class SmoothSession(BaseSmoothSession):
             reply: ActionReply | None = None
             try:
                 try:
-                    self._client._post_event(self._id, body)
+                    self._client._post_event(self._id, body, deadline)
                 except SmoothError as err:
-                    raise self._post_failed(action, err) from err
+                    past = deadline is not None and clock() >= deadline
+                    raise self._post_failed(action, err, limit if past else False) from err
                 reply = self._wait(event_id, action, deadline, limit)
                 if reply.error is not None:
                     raise self._reply_error(reply.error)
@@ -277,11 +287,11 @@ class SmoothSession(BaseSmoothSession):
             update = self._state.feed(response, elapsed=elapsed, wait=wait)
             self._apply(response)
             for call in update.tool_calls:
-                self._answer(call)
+                self._answer(call, deadline)
             if update.delay and not (update.replies or update.finished):
                 client._sleep(capped(update.delay, deadline, client._clock()))
 
-    def _answer(self, call: ToolCall) -> None:
+    def _answer(self, call: ToolCall, deadline: float | None) -> None:
         func = self._tool_function(call)
         if func is None:
             code, output = 400, f"unknown tool: {call.name}"
@@ -291,6 +301,6 @@ class SmoothSession(BaseSmoothSession):
             except Exception as err:
                 code, output = self._tool_failure(call, err)
         try:
-            self._client._post_event(self._id, call.reply(code, output))
+            self._client._post_event(self._id, call.reply(code, output), deadline)
         except SmoothError as err:
             log.warning("could not answer tool call %s: %s", call.event_id, err)

@@ -313,7 +313,8 @@ def test_held_long_polls_repoll_at_once(fake: FakeSmooth, clock: Clock) -> None:
         response = fake.handler(request)
         if request.method == "GET" and LONG_POLL_PARAM in request.url.params:
             hold = int(request.url.params[LONG_POLL_PARAM])
-            assert request.extensions["timeout"]["read"] >= hold / 1000 + 5
+            # The read timeout outlasts the hold, and ends with the action's deadline.
+            assert hold / 1000 < request.extensions["timeout"]["read"] <= 12.5
             holds.append(hold)
             clock.now += hold / 1000  # a server that honours the hint holds the GET
         return response
@@ -360,3 +361,32 @@ def test_session_returns_running_with_a_live_url(client: SmoothClient, fake: Fak
     assert session.status == "running" and session.live_url is not None
     gets = [r for r in fake.requests if r.method == "GET"]
     assert len(gets) == 1 and LONG_POLL_PARAM not in gets[0].query
+
+
+def test_hung_requests_are_bounded_by_the_action_deadline(fake: FakeSmooth, clock: Clock) -> None:
+    read_timeouts: dict[str, float] = {}
+    hang = {"POST /event"}
+
+    def hanging(request: httpx.Request) -> httpx.Response:
+        kind = f"{request.method} /event" if request.url.path.endswith("/event") else request.method
+        if kind in hang:
+            read_timeouts[kind] = request.extensions["timeout"]["read"]
+            clock.now += read_timeouts[kind]  # the request hangs until its read timeout
+            raise httpx.ReadTimeout("hung", request=request)
+        return fake.handler(request)
+
+    http = httpx.Client(transport=httpx.MockTransport(hanging))
+    with SmoothClient(KEY, FakeSmooth.base_url, http_client=http, timeout=30) as client:
+        client._clock = clock.time  # type: ignore[method-assign]
+        client._sleep = clock.sleep  # type: ignore[method-assign]
+        session = client.session()
+        with pytest.raises(SmoothTimeoutError, match=r"^evaluate_js did not finish within 1\.0 s"):
+            session.evaluate_js("1", timeout=1.0)
+        assert read_timeouts == {"POST /event": 1.5}
+        # A hung close: the graceful attempt and the DELETE fallback are both bounded.
+        hang.add("DELETE")
+        start = clock.now
+        with pytest.raises(SmoothTimeoutError):
+            session.close(timeout=1.0)
+        assert read_timeouts["DELETE"] == 3.5 and clock.now - start == pytest.approx(5.0)
+        assert not session.closed
