@@ -333,3 +333,21 @@ def test_missing_server_extra_names_the_install_command(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # makes `import uvicorn` fail
     with pytest.raises(ImportError, match=r"pip install 'pytest-smooth\[server\]'"):
         server_package.LocalServer  # noqa: B018 - the attribute access is the import
+
+
+class BrokenStartExecutor(LoopExecutor):
+    """An executor whose browser never comes up."""
+
+    async def start(self) -> None:
+        self.calls.append("start")
+        raise OSError("chromium: cannot open display")
+
+
+def test_a_failing_executor_start_fails_start_and_still_stops_it() -> None:
+    executor = BrokenStartExecutor()
+    server = LocalServer(executor=executor)
+    with pytest.raises(RuntimeError, match="failed to start: chromium: cannot open display"):
+        server.start()
+    assert executor.calls == ["start", "stop"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.url + "/openapi.json", timeout=CLIENT_TIMEOUT)
