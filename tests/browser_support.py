@@ -16,6 +16,46 @@ from pytest_smooth._models import TaskRequest
 from pytest_smooth.server.browser import PlaywrightExecutor
 from pytest_smooth.server.executor import SessionSpec
 
+FORM = """<!doctype html><title>Signup</title>
+<form id="f">
+  <label for="name">Full name</label><input id="name">
+  <input id="email" placeholder="Email address">
+  <label>Password <input id="pw" type="password"></label>
+  <label>Country <select id="country"><option value="fr">France</option>
+    <option value="de">Germany</option></select></label>
+  <label><input id="news" type="checkbox" checked> Newsletter</label>
+  <label><input id="terms" type="checkbox"> I agree</label>
+  <input id="q" aria-label="Search">
+  <label>Attachment <input id="file" type="file"></label>
+  <button type="button" id="more">Load more</button>
+  <button type="submit">Send</button>
+</form>
+<p id="pressed"></p><pre id="out"></pre><p id="fname"></p>
+<script>
+  const $ = (id) => document.getElementById(id);
+  $("q").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") $("pressed").textContent = "enter:" + $("q").value;
+  });
+  $("file").onchange = () => { $("fname").textContent = $("file").files[0].name; };
+  $("more").onclick = () => setTimeout(() => {
+    const p = document.createElement("p"); p.textContent = "Loaded later"; document.body.append(p);
+  }, 150);
+  $("f").onsubmit = (e) => {
+    e.preventDefault();
+    $("out").textContent = JSON.stringify({name: $("name").value, email: $("email").value,
+      pwlen: $("pw").value.length, country: $("country").value, news: $("news").checked,
+      terms: $("terms").checked});
+  };
+</script>"""
+
+
+def form_page(site: Any) -> str:
+    """Serve the signup form (and a next page) on a StaticSite; return the form's URL."""
+    site.page("t/next.html", "<title>Next</title><h1>Next page</h1>")
+    url: str = site.page("t/form.html", FORM)
+    return url
+
+
 WAIT = 30.0
 _ids = itertools.count(1)
 

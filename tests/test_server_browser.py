@@ -6,8 +6,12 @@ sink; the last ones go through ``local_server`` and the HTTP API end to end.
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import socket
+import struct
+import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,9 +19,7 @@ import pytest
 import pytest_asyncio
 
 from pytest_smooth._client import SmoothClient
-from pytest_smooth.server import jsrun
 from pytest_smooth.server.browser import PlaywrightExecutor
-from pytest_smooth.server.devices import url_allowed
 from pytest_smooth.server.discovery import BrowserNotFoundError
 from pytest_smooth.server.discovery import find_browser
 from pytest_smooth.server.local import LocalServer
@@ -64,56 +66,6 @@ def pages(static_site: StaticSite) -> dict[str, str]:
         "script": static_site.page("blocked/x.js", "window.loaded = 1;"),
         "blocked": static_site.page("blocked/page.html", "<title>Out</title>"),
     }
-
-
-# --- pure parts: forms, JSON results, URL globs ---------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("js", "form"),
-    [
-        ("document.title", "expression"),
-        ("const a = 1; return a + 1", "body"),
-        ("(args) => args.x * 2", "function"),
-        ("function (args) { return args.x }", "function"),
-        ("async (args) => { return 1 }", "function"),
-        ("async x => x", "function"),
-        ("(() => { return 1 })()", "expression"),
-        ("'return'.length", "expression"),
-        ("// return\n1", "expression"),
-    ],
-)
-def test_evaluate_js_forms_are_classified(js: str, form: str) -> None:
-    assert jsrun.classify(js) == form
-
-
-def test_results_become_json_or_a_clear_error() -> None:
-    assert jsrun.encode_result({"a": [1, float("nan")]}) == {"a": [1, None]}
-    cyclic: dict[str, Any] = {}
-    cyclic["self"] = cyclic
-    with pytest.raises(jsrun.ResultError, match="cycle"):
-        jsrun.encode_result(cyclic)
-    with pytest.raises(jsrun.ResultError, match="over the local backend's limit of 100 bytes"):
-        jsrun.encode_result(["x" * 200], limit=100)
-
-
-@pytest.mark.parametrize(
-    ("url", "patterns", "allowed"),
-    [
-        ("https://example.com/a", ["https://**.example.com/**"], True),
-        ("https://a.b.example.com/x?q=1", ["https://**.example.com/**"], True),
-        ("https://example.com.evil.io/", ["https://**.example.com/**"], False),
-        ("http://example.com/", ["https://**.example.com/**"], False),
-        ("https://www.example.com/deep/path", ["https://*example.com/*"], True),
-        ("https://other.com/", ["https://*example.com/*"], False),
-        ("http://127.0.0.1:8000/allowed/x", ["http://127.0.0.1/allowed/**"], True),
-        ("http://127.0.0.1:8000/blocked/x", ["http://127.0.0.1/allowed/**"], False),
-        ("about:blank", ["https://example.com/**"], True),
-        ("https://anything.io/", None, True),
-    ],
-)
-def test_allowed_urls_globs(url: str, patterns: list[str] | None, allowed: bool) -> None:
-    assert url_allowed(url, patterns) is allowed
 
 
 # --- actions on real Chromium ----------------------------------------------------------------
@@ -289,6 +241,41 @@ async def test_a_session_starts_on_a_prewarmed_context(
     assert executor.pool.peek("desktop")[0].page is not warm_page
     await s.close()
     assert executor.page_of(s.task_id) is None
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio(loop_scope="module")
+async def test_screenshots_and_traces_while_open_and_after_close(
+    executor: PlaywrightExecutor, sink: RecordingSink, pages: dict[str, str]
+) -> None:
+    s = open_session(executor, sink)
+    await s.ok("goto", {"url": pages["home"]})
+    png = await executor.screenshot(s.task_id)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (1280, 800)  # IHDR: width, height
+    first = await executor.trace_zip(s.task_id)  # cuts a chunk; tracing goes on
+    await s.ok("goto", {"url": pages["other"]})
+    await s.close()
+    with pytest.raises(KeyError):
+        await executor.screenshot(s.task_id)
+    assert first is not None
+    whole = await executor.trace_zip(s.task_id)
+    assert whole is not None
+    with zipfile.ZipFile(io.BytesIO(whole)) as archive:
+        lines = archive.read("trace.trace").decode().splitlines()
+        shots = [n for n in archive.namelist() if n.endswith(".jpeg")]
+    events = [json.loads(line) for line in lines]
+    assert sum(e["type"] == "context-options" for e in events) == 1
+    gotos = [e["params"]["url"] for e in events if e.get("method") == "goto"]
+    assert gotos == [pages["home"], pages["other"]]
+    assert shots  # the screencast film strip made it into the merged trace
+
+    quiet = open_session(executor, sink, enable_recording=False)
+    await quiet.ok("goto", {"url": pages["home"]})
+    assert await executor.trace_zip(quiet.task_id) is None
+    assert executor.latest_frame(quiet.task_id) is not None  # the live view still works
+    await quiet.close()
+    assert executor.frames(quiet.task_id) == []  # but nothing is kept for a replay
 
 
 @pytest.mark.browser
