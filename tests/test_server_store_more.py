@@ -165,3 +165,14 @@ def test_a_resent_close_is_acknowledged_not_refused(store: Store) -> None:
     assert send(store, task_id, "close", event_id="c1") == (200, {"r": {"id": "c1"}})
     assert send(store, task_id, "close", event_id="c2") == (400, {"detail": "Session closed"})
     assert len(store.tasks[task_id].events) == 1
+
+
+def test_only_the_newest_finished_tasks_are_kept(executor: RecordingExecutor) -> None:
+    store = Store(executor, keep_finished=2)
+    ids = [open_session(store) for _ in range(3)]
+    send(store, ids[0], "goto", {"url": "x"}, "first-goto")
+    for task_id in ids:
+        call(store, "DELETE", f"/task/{task_id}")
+    assert call(store, "GET", f"/task/{ids[0]}")[0] == 404
+    assert [get(store, task_id)[1]["status"] for task_id in ids[1:]] == ["cancelled"] * 2
+    assert "first-goto" not in store.executions

@@ -14,6 +14,7 @@ import hmac
 import os
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
@@ -33,25 +34,18 @@ from .store_routes import route
 from .store_tasks import CLOSE_GRACE_MS
 from .store_tasks import TaskState
 from .store_tasks import describe_validation
+from .store_tasks import int_param
 from .store_tasks import task_response
 
 DEFAULT_IDLE_TIMEOUT_MS = 300_000
 MAX_TASK_LIST = 128
+# Finished tasks kept for GETs, lists and recording pages; older ones are forgotten, so a
+# long-running server does not grow without bound.
+DEFAULT_KEEP_FINISHED = 2000
 
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _int_param(query: Mapping[str, str], name: str, default: int) -> int | None:
-    """Read an integer query parameter (None when it is not an integer)."""
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return None
 
 
 class Store:
@@ -67,6 +61,7 @@ class Store:
         on_change: Callable[[str], None] | None = None,
         save_blob: SaveBlob | None = None,
         extra_stats: Callable[[], Mapping[str, Any]] | None = None,
+        keep_finished: int = DEFAULT_KEEP_FINISHED,
     ) -> None:
         self.executor = executor
         self.root_url = root_url.rstrip("/")
@@ -78,6 +73,8 @@ class Store:
         self.tasks: dict[str, TaskState] = {}
         # Executions per request event id: a duplicate id must never reach the executor twice.
         self.executions: dict[str, int] = {}
+        self.keep_finished = keep_finished
+        self._finished: deque[str] = deque()
 
     def handle(self, method: str, path: str, query: Mapping[str, str], body: Any) -> Reply:
         """Serve one API request (``path`` includes ``/api/v1``); return (status, body)."""
@@ -115,8 +112,8 @@ class Store:
         return reply
 
     def list_tasks(self, query: Mapping[str, str]) -> Reply:
-        before = _int_param(query, "t", 0)
-        limit = _int_param(query, "l", 32)
+        before = int_param(query, "t", 0)
+        limit = int_param(query, "l", 32)
         if before is None or limit is None or not 1 <= limit <= MAX_TASK_LIST:
             return err(422, f"t must be an integer and l an integer in 1..{MAX_TASK_LIST}")
         tasks = sorted(self.tasks.values(), key=lambda t: t.created_at, reverse=True)
@@ -127,7 +124,7 @@ class Store:
         task = self.tasks.get(task_id)
         if task is None:
             return err(404, "Task not found")
-        event_t = _int_param(query, "event_t", 0)
+        event_t = int_param(query, "event_t", 0)
         if event_t is None:
             return err(422, "event_t must be an integer (Unix milliseconds)")
         now = task.last_activity = self.clock()
@@ -246,6 +243,11 @@ class Store:
         task.pending_finish = None
         self.close_executor(task, graceful=False)
         self._changed(task)
+        self._finished.append(task.id)
+        while len(self._finished) > self.keep_finished:
+            old = self.tasks.pop(self._finished.popleft())
+            for event_id in old.requests:
+                self.executions.pop(event_id, None)
 
     def close_executor(self, task: TaskState, *, graceful: bool) -> None:
         """Tell the executor to close the session, once per task."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -148,3 +149,14 @@ def parse_action(name: str, payload: Any) -> tuple[str, dict[str, Any]] | tuple[
     except ValidationError as exc:
         return 422, describe_validation(f"{action} input", exc)
     return action, parsed.model_dump(by_alias=True)
+
+
+def int_param(query: Mapping[str, str], name: str, default: int) -> int | None:
+    """Read an integer query parameter (None when it is not an integer)."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return None
