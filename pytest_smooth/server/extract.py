@@ -95,7 +95,7 @@ QUIET_MS = 120.0  # DOM quiet this long after load before a read counts
 RECENT_MS = 1000.0  # a page loaded or changed this recently may still be filling
 SETTLE_LIMIT = 3.0  # seconds spent re-reading an incomplete result, at most
 POLL_INTERVAL = 0.08
-_JS_FILES = ("extract_dom.js", "extract_pairs.js", "extract_read.js")
+_JS_FILES = ("extract_dom.js", "extract_tables.js", "extract_pairs.js", "extract_read.js")
 
 
 def _read_js(name: str) -> str:

@@ -4,10 +4,11 @@
 const SKIP_TAGS = new Set(["script", "style", "template", "noscript", "head", "svg", "option"]);
 const CONTROL_TAGS = new Set(["input", "select", "textarea", "datalist"]);
 const ID_ATTRS = ["data-testid", "data-test-id", "data-test", "data-qa", "data-cy", "itemprop",
-  "name", "id", "aria-label", "data-field", "data-name", "placeholder"];
+  "name", "id", "aria-label", "data-field", "data-name", "placeholder", "rel"];
 const SYNONYMS = {qty: "quantity", desc: "description", tel: "phone", telephone: "phone",
   addr: "address", img: "image", amt: "amount", cnt: "count", num: "number", pic: "image"};
-const cache = {vis: new Map(), text: new Map(), disp: new Map(), pairs: new Map(), elems: new Map()};
+const cache = {vis: new Map(), text: new Map(), disp: new Map(), pairs: new Map(), elems: new Map(),
+  short: new Map()};
 
 function isVisible(el) {
   let v = cache.vis.get(el);
@@ -60,6 +61,18 @@ function rawText(el) {
   }
   cache.text.set(el, t);
   return t;
+}
+
+// Visible text without struck-out parts (<del>, <s>): the current price, not the old one.
+function currentText(el) {
+  let t = "";
+  for (const n of el.childNodes) {
+    if (n.nodeType === 3) t += n.data;
+    else if (n.nodeType === 1 && !/^(del|s|strike)$/.test(n.localName) && isVisible(n)) {
+      t += " " + currentText(n) + " ";
+    }
+  }
+  return collapse(t);
 }
 
 function collapse(s) { return String(s).replace(/\s+/g, " ").trim(); }
@@ -215,6 +228,7 @@ function valueOf(el, prop) {
   const kv = full.match(KV_LINE);
   if (kv && score(kv[1], prop) >= 2) out.push(kv[2]);
   if (ls.length > 1 && score(ls[0], prop) >= 2) out.push(ls.slice(1).join(" "));
+  if (el.querySelector("del,s,strike")) out.push(currentText(el));
   out.push(full);
   if (state === "true" || state === "false") out.push(state === "true");
   for (const a of ["content", "value", "datetime"]) if (el.hasAttribute(a)) out.push(el.getAttribute(a));
@@ -223,3 +237,5 @@ function valueOf(el, prop) {
 
 const KV_LINE = /^([^:：—–]{1,40}?)\s*(?:[:：]|[—–]|\s-\s)\s*(.+)$/u;
 const KV_OPEN = /^([^:：]{1,40}?)\s*[:：]$/u;
+const HASH_LINE = /^(\p{L}[\p{L} ]{0,30}?)\s*(?:#|No\.|Nr\.|№)\s*([\p{L}\p{N}][\p{L}\p{N}-]*)$/u;
+const COUNT_LINE = /^([-+]?\d[\d.,]*[kKmM]?)\s+(\p{L}[\p{L} ]{0,30})$/u;

@@ -2,49 +2,10 @@
 
 const LIST_TAGS = new Set(["ul", "ol", "menu", "table", "tbody", "select", "dl", "datalist"]);
 const HEADINGS = "h1,h2,h3,h4,h5,h6,[role=heading]";
-const tableCache = new Map();
+const LABEL_TAGS = /^(label|legend|dt|th|caption|summary|button|option)$/;
+const SKIP_PAIR = /^(table|thead|tbody|tfoot|tr|select|dl|ul|ol|label|button|a|option)$/;
 
 function isHeading(el) { return /^h[1-6]$/.test(el.localName) || el.getAttribute("role") === "heading"; }
-
-// Cells by column index, a cell spanning columns repeated under each of them.
-function columns(row) {
-  const out = [];
-  for (const c of row.cells) for (let i = 0; i < Math.max(1, c.colSpan || 1); i++) out.push(c);
-  return out;
-}
-
-// A table's header texts (by column) and its data rows (no header, footer or hidden rows).
-function tableInfo(table) {
-  let info = tableCache.get(table);
-  if (info) return info;
-  const rows = [...table.rows].filter((r) => r.cells.length && isVisible(r));
-  const allTh = (r) => [...r.cells].every((c) => c.localName === "th");
-  let headerRow = null;
-  const thead = table.tHead;
-  if (thead) headerRow = [...thead.rows].filter((r) => r.cells.length).pop() || null;
-  else if (rows.length > 1 && allTh(rows[0])) headerRow = rows[0];
-  const header = headerRow ? columns(headerRow).map(text) : null;
-  const foot = table.tFoot;
-  const body = rows.filter((r) => r !== headerRow && !(thead && thead.contains(r))
-    && !(foot && foot.contains(r)) && !allTh(r));
-  info = {header, body};
-  tableCache.set(table, info);
-  return info;
-}
-
-// For a table row: its cells labelled by the header texts.
-function rowExtra(el) {
-  if (!el || el.localName !== "tr") return [];
-  const table = el.closest("table");
-  const info = table && tableInfo(table);
-  if (!info || !info.header) return [];
-  const cells = columns(el);
-  const out = [];
-  cells.forEach((c, i) => {
-    if (info.header[i] && !out.some((x) => x.el === c)) out.push({label: info.header[i], el: c});
-  });
-  return out;
-}
 
 function pairsIn(S) {
   let out = cache.pairs.get(S);
@@ -75,27 +36,10 @@ function pairsIn(S) {
     }
     if (dds.length) push(text(dt), dds[0], {els: dds});
   }
-  for (const table of within(S, "table")) {
-    if (!isVisible(table)) continue;
-    const info = tableInfo(table);
-    for (const r of info.body) {
-      const cs = [...r.cells].filter(isVisible);
-      if (cs.length >= 2 && (cs[0].localName === "th" || cs.length === 2)) push(text(cs[0]), cs[1]);
-    }
-    if (info.header && info.body.length === 1) for (const x of rowExtra(info.body[0])) push(x.label, x.el);
-  }
+  tablePairs(S, push);
   for (const cap of within(S, "caption")) if (isVisible(cap)) push(text(cap), cap.parentElement);
   kvPairs(S).forEach((p) => out.push(p));
-  for (const el of [S, ...elems(S)]) {
-    // <div><span>Total</span><span>$12.00</span></div>: a short label, then its value.
-    if (/^(table|thead|tbody|tfoot|tr|select|dl)$/.test(el.localName)) continue;
-    const kids = [...el.children].filter(shown);
-    if (kids.length !== 2 || isControl(kids[0]) || kids[0].localName === "label") continue;
-    if (LIST_TAGS.has(kids[0].localName) || isHeading(kids[0])) continue;
-    if ([...el.childNodes].some((n) => n.nodeType === 3 && collapse(n.data))) continue;
-    const t = text(kids[0]);
-    if (t && t.length <= 40 && kids[0].children.length <= 2) push(t, kids[1]);
-  }
+  for (const el of [S, ...elems(S)]) twoPartPair(el, push);
   for (const h of within(S, HEADINGS)) {
     if (!isVisible(h)) continue;
     let n = h.nextElementSibling;
@@ -106,32 +50,86 @@ function pairsIn(S) {
   return out;
 }
 
-// "Key: value" lines, each kept only on the deepest element that shows it.
+// <div><span>Total</span> <b>$12</b></div>, <p>Status <b>Shipped</b></p>, <p><b>Seat</b> 14C</p>:
+// an element made of a short label and its value, as elements or text.
+function twoPartPair(el, push) {
+  if (SKIP_PAIR.test(el.localName) || isControl(el) || isHeading(el) || isRow(el)) return;
+  const parts = [];
+  for (const n of el.childNodes) {
+    if (n.nodeType === 3 ? collapse(n.data) : n.nodeType === 1 && shown(n) && n.localName !== "br") {
+      parts.push(n);
+    }
+    if (parts.length > 2) return;
+  }
+  if (parts.length !== 2) return;
+  const [a, b] = parts;
+  if (a.nodeType === 1 && (isControl(a) || LIST_TAGS.has(a.localName) || isHeading(a)
+    || a.localName === "label" || a.children.length > 2)) return;
+  const label = a.nodeType === 1 ? text(a) : collapse(a.data);
+  if (!label || label.length > 40 || /[.!?]$/.test(label)) return;
+  if (b.nodeType === 1) push(label, b);
+  else push(label, null, {raw: collapse(b.data)});
+}
+
+// What one text line says: [label, value] pairs ("Key: value", "Key:" then the next line,
+// "Order #1042", "1.2k followers").
+function lineRecords(line, next) {
+  const out = [];
+  let m = line.match(KV_LINE);
+  if (m && /\d$/.test(m[1]) && /^\d/.test(m[2])) m = null; // 10:45 is a time, not a label
+  if (m) out.push([m[1], m[2]]);
+  else {
+    const open = line.match(KV_OPEN);
+    if (open && next) out.push([open[1], next]);
+    const h = line.match(HASH_LINE);
+    if (h) for (const suffix of ["", " number", " id"]) out.push([h[1] + suffix, h[2]]);
+    const n = line.match(COUNT_LINE);
+    if (n) out.push([n[2], n[1]]);
+  }
+  return out.filter(([k]) => /\p{L}/u.test(k));
+}
+
+// Pairs from text lines, each kept only on the deepest element that shows it; short lines are
+// kept too (cache.short) for "Label value" without a separator.
 function kvPairs(S) {
   const all = [S, ...elems(S)];
   const claimed = new Map();
   const found = [];
+  const short = [];
   for (let i = all.length - 1; i >= 0; i--) {
     const el = all[i];
     if (isControl(el)) continue;
     const ls = lines(el);
     if (ls.length > 60) continue;
     ls.forEach((line, j) => {
-      let m = line.match(KV_LINE);
-      if (!m) {
-        const open = line.match(KV_OPEN);
-        m = open && j + 1 < ls.length ? [line, open[1], ls[j + 1]] : null;
-      }
-      if (!m || !/\p{L}/u.test(m[1])) return;
-      const id = m[1] + "\u0000" + m[2];
-      const prev = claimed.get(id);
+      const prev = claimed.get(line);
       if (prev && el.contains(prev)) return;
-      claimed.set(id, el);
-      found.push({label: m[1], raw: m[2], el: null, order: i * 1000 + j});
+      claimed.set(line, el);
+      const order = i * 1000 + j;
+      for (const [label, raw] of lineRecords(line, ls[j + 1])) found.push({label, raw, order});
+      if (line.split(" ").length <= 8 && !LABEL_TAGS.test(el.localName)) short.push({line, order});
     });
   }
+  cache.short.set(S, short.sort((a, b) => a.order - b.order).map((x) => x.line));
   return found.sort((a, b) => a.order - b.order)
     .map((p) => ({label: p.label.replace(/[:：*]+$/, "").trim(), raw: p.raw, el: null}));
+}
+
+// The rest of a short line that starts with the property's name ("Terminal 2" -> "2").
+function prefixValues(S, prop) {
+  pairsIn(S);
+  const out = [];
+  for (const line of cache.short.get(S) || []) {
+    const toks = line.split(" ");
+    for (const n of prop.names) {
+      for (let i = 1; i < toks.length; i++) {
+        const k = words(toks.slice(0, i).join(" ")).join("");
+        if (k === n.k) out.push(toks.slice(i).join(" "));
+        if (k.length >= n.k.length) break;
+      }
+    }
+  }
+  return out;
 }
 
 function splitText(t) {
@@ -172,8 +170,8 @@ function itemsOf(C, wantObj, depth = 0) {
     while (n && !shown(n)) n = n.nextElementSibling;
     return n && depth < 3 ? itemsOf(n, wantObj, depth + 1) : [];
   }
-  if (tag === "table" || tag === "tbody") {
-    const table = tag === "table" ? C : C.closest("table");
+  if (isTable(C) || tag === "tbody") {
+    const table = isTable(C) ? C : C.closest("table");
     return tableInfo(table).body.filter((r) => C.contains(r)).map((el) => ({el, extra: rowExtra(el)}));
   }
   if (tag === "select") {
@@ -201,7 +199,8 @@ function itemsOf(C, wantObj, depth = 0) {
 // A wrapper holds repeated children (or a list), as opposed to one item's fields.
 function isWrapper(el) {
   if (LIST_TAGS.has(el.localName)) return true;
-  if (/^(tr|td|th)$/.test(el.localName)) return false;
+  if (/^(tr|td|th)$/.test(el.localName) || isRow(el)) return false;
+  if (isTable(el)) return true;
   const kids = [...el.children].filter(shown);
   if (largestGroup(kids).length >= 2) return true;
   return kids.length === 1 && isWrapper(kids[0]);

@@ -1,6 +1,8 @@
 // The schema-guided readers and the entry point `main(args)` (see extract.py for the rules).
 
 const TITLE_WORDS = new Set(["title", "name", "heading", "headline"]);
+const TEXT_WORDS = new Set(["description", "summary", "snippet", "excerpt", "body", "text",
+  "content", "bio", "about", "abstract", "blurb", "teaser"]);
 const TIER_WEIGHT = [1, 1, 0.9, 0.6, 0.4, 0.3, 0.3];
 const propCache = new Map();
 
@@ -52,15 +54,22 @@ function scalarCandidates(S, prop, node, ctx) {
   ids.filter((m) => m.score === 3 && !m.cls)
     .sort((a, b) => scopeDepth(a.el, S) - scopeDepth(b.el, S))
     .forEach((m) => add(valueOf(m.el, prop), 0));
-  for (const p of pairs) if (score(p.label, prop) === 3) add(pairVals(p), 1);
+  // A heading is a label only when it is exactly the property's name.
+  const level = (p) => { const s = score(p.label, prop); return p.heading && s < 3 ? 0 : s; };
+  for (const p of pairs) if (level(p) === 3) add(pairVals(p), 1);
   for (const m of ids) if (m.score === 3 && m.cls) add(valueOf(m.el, prop), 2);
   for (const m of ids) if (m.score === 2 && !m.cls) add(valueOf(m.el, prop), 3);
-  for (const p of pairs) if (score(p.label, prop) === 2) add(pairVals(p), 3);
+  for (const p of pairs) if (level(p) === 2) add(pairVals(p), 3);
   for (const m of ids) if (m.score === 2 && m.cls) add(valueOf(m.el, prop), 3);
   for (const m of ids) if (m.score === 1) add(valueOf(m.el, prop), 4);
-  for (const p of pairs) if (score(p.label, prop) === 1) add(pairVals(p), 4);
+  for (const p of pairs) if (level(p) === 1) add(pairVals(p), 4);
   const last = prop.names[0].w[prop.names[0].w.length - 1];
   if (TITLE_WORDS.has(last) && !ctx.flat) add(titleCandidates(S, ctx), 5);
+  add(prefixValues(S, prop), 5);
+  if (TEXT_WORDS.has(last) && !ctx.doc && !ctx.flat) {
+    const para = within(S, "p").find(isVisible);
+    if (para) add([text(para)], 6);
+  }
   const kind = urlKind(prop);
   if (kind && !ctx.doc && !ctx.flat) add([urlOf(S, kind)], 6);
   return {c: out, t: tier};
@@ -84,7 +93,7 @@ function findObjectScope(S, prop) {
 
 function isListNamed(m, prop) {
   if (isHeading(m.el)) return true;
-  if (LIST_TAGS.has(m.el.localName) || sameAsWritten(m.attr, prop)) return true;
+  if (LIST_TAGS.has(m.el.localName) || isTable(m.el) || sameAsWritten(m.attr, prop)) return true;
   return /list|grid|items|group|collection|container|wrapper|feed/i.test(m.attr);
 }
 
@@ -124,20 +133,9 @@ function namedItems(S, prop, level, wantObj) {
   return wantObj ? null : columnItems(S, prop, level);
 }
 
-// A table column whose header names the property: its cells, top to bottom.
-function columnItems(S, prop, level) {
-  for (const t of within(S, "table")) {
-    const info = isVisible(t) ? tableInfo(t) : null;
-    if (!info || !info.header) continue;
-    const i = info.header.findIndex((h) => score(h, prop) === level);
-    if (i >= 0) return info.body.map((r) => ({el: columns(r)[i]})).filter((it) => it.el);
-  }
-  return null;
-}
-
 function groupsIn(S) {
   const groups = [];
-  for (const t of within(S, "table")) {
+  for (const t of within(S, TABLE_SEL)) {
     if (isVisible(t) && tableInfo(t).body.length) groups.push(tableInfo(t).body);
   }
   for (const attr of ["itemtype", "data-testid"]) {
@@ -151,7 +149,8 @@ function groupsIn(S) {
     for (const g of by.values()) if (outermost(g).length >= 2) groups.push(outermost(g));
   }
   for (const el of [S, ...elems(S)]) {
-    if (/^(table|thead|tbody|tfoot|tr|select|head)$/.test(el.localName)) continue;
+    if (/^(thead|tbody|tfoot|select|head)$/.test(el.localName) || isTable(el) || isRow(el)) continue;
+    if (el.getAttribute("role") === "rowgroup") continue;
     const kids = [...el.children].filter(shown);
     if (kids.length < 2) continue;
     const by = new Map();
