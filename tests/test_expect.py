@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from pytest_smooth import _attempts
@@ -553,3 +556,41 @@ def test_errors_pickle() -> None:
     both = pickle.loads(pickle.dumps(SmoothSoftExpectationsError([one, one])))
     assert str(both).startswith("2 soft expectations failed:")
     assert isinstance(both, AssertionError)
+
+
+# --- properties of the to_match rule -------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+PROPERTIES = settings(max_examples=60, deadline=None)
+
+
+@PROPERTIES
+@given(JSON)
+def test_every_value_matches_itself(value: Any) -> None:
+    assert m.mismatches(value, value) == []
+    assert m.mismatches(value, value, partial=True) == []
+
+
+@PROPERTIES
+@given(
+    st.dictionaries(st.text(max_size=3), JSON, max_size=4),
+    st.dictionaries(st.text(max_size=3), JSON, max_size=4),
+)
+def test_a_dict_matches_any_superset(expected: dict[str, Any], extra: dict[str, Any]) -> None:
+    assert m.mismatches(expected, {**extra, **expected}) == []
+
+
+@PROPERTIES
+@given(st.lists(JSON, max_size=6), st.data())
+def test_partial_lists_match_any_ordered_subsequence(
+    received: list[Any], data: st.DataObject
+) -> None:
+    keep = data.draw(st.lists(st.booleans(), min_size=len(received), max_size=len(received)))
+    subsequence = [item for item, kept in zip(received, keep, strict=True) if kept]
+    assert m.mismatches(subsequence, received, partial=True) == []
