@@ -186,7 +186,10 @@ def contain(item: Any) -> Matcher:
                 return Outcome(False, ("received a string but the item is not one",), True)
             return Outcome(item in received)
         if isinstance(received, Mapping):
-            return Outcome(item in received)
+            try:
+                return Outcome(item in received)
+            except TypeError:  # an unhashable item cannot be a key
+                return Outcome(False, (f"{short_repr(item)} cannot be a mapping key",), True)
         if _is_list(received):
             return Outcome(any(not mismatches(item, element) for element in received))
         return Outcome(False, (f"cannot look inside {type(received).__name__}",), True)

@@ -28,7 +28,7 @@ from ._attempts import Run
 from ._matchers import Matcher
 from ._sources import CrossCheck
 from ._sources import Source
-from ._sources import compare
+from ._sources import oracle_mismatch
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -119,7 +119,7 @@ class _Poll:
                 if outcome.passed:
                     for check in source.checks:
                         dom = yield check.step(session, run.attempt_timeout())
-                        mismatch = compare(check, value, dom)
+                        mismatch = oracle_mismatch(check, value, dom)
                         if mismatch is not None:
                             run.saw_oracle(mismatch)
                             break

@@ -18,7 +18,7 @@ from ._attempts import OracleMismatch
 from ._matchers import plain
 from ._matchers import short_repr
 
-__all__ = ["CrossCheck", "Source", "compare"]
+__all__ = ["CrossCheck", "Source", "oracle_mismatch"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class Source:
         return partial(session.extract, self.what, self.extra, timeout=timeout)
 
 
-def compare(check: CrossCheck, value: Any, dom: Any) -> OracleMismatch | None:
+def oracle_mismatch(check: CrossCheck, value: Any, dom: Any) -> OracleMismatch | None:
     field = check.field or "(the whole value)"
     try:
         extracted = check.extracted(value)

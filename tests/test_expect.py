@@ -524,6 +524,7 @@ def test_to_contain(item: Any, received: Any, ok: bool) -> None:
 def test_type_errors_fail_even_when_negated() -> None:
     assert not passes(m.contain(1), "text", negate=True)
     assert not passes(m.contain("x"), 5, negate=True)
+    assert not passes(m.contain(["k"]), {"k": 1}, negate=True)
     assert not passes(m.match_regex("x"), None, negate=True)
     assert not passes(m.satisfy(lambda v: v.missing), 1, negate=True)
     assert passes(m.match_regex("x"), "y", negate=True)
