@@ -145,6 +145,8 @@ def test_stats_and_snapshot(store: Store) -> None:
     snapshot = store.task_snapshot(task_id)
     assert snapshot is not None and snapshot["status"] == "running"
     assert store.task_snapshot("nope") is None
+    send(store, task_id, "close")
+    assert store.stats()["open_sessions"] == 0
 
 
 def test_an_executor_failing_on_a_tool_reply_fails_the_task_without_a_5xx(

@@ -286,7 +286,8 @@ class Store:
         return None if task is None else task_response(task, self.root_url, event_t=0)
 
     def stats(self) -> dict[str, Any]:
-        open_sessions = sum(1 for t in self.tasks.values() if not t.finished)
+        # A gracefully closed session is no longer open, though it shows "done" only later.
+        open_sessions = sum(1 for t in self.tasks.values() if not t.executor_closed)
         stats: dict[str, Any] = {
             "open_sessions": open_sessions,
             "contexts": open_sessions,
