@@ -26,6 +26,8 @@ from .opening import connection
 from .opening import open_async_session
 from .opening import open_session
 from .opening import start_local_server
+from .prewarm import Prewarmer
+from .prewarm import prewarming
 from .settings import SmoothSettings
 
 if TYPE_CHECKING:
@@ -93,6 +95,17 @@ def smooth_client(
     api_key, base_url = _smooth_connection
     with SmoothClient(api_key, base_url, timeout=_timeout(smooth_settings)) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def _smooth_prewarmer(
+    request: pytest.FixtureRequest,
+    smooth_client: SmoothClient,
+    smooth_session_args: dict[str, Any],
+) -> Iterator[Prewarmer | None]:
+    """Sessions opened ahead (``--smooth-prewarm=N``); the ones no test took close at the end."""
+    with prewarming(request, smooth_client, smooth_session_args) as pool:
+        yield pool
 
 
 @pytest_asyncio.fixture

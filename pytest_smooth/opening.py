@@ -22,6 +22,7 @@ from .lifecycle import Tracked
 from .lifecycle import get_settings
 from .lifecycle import get_tracker
 from .lifecycle import item_sessions
+from .prewarm import take_prewarmed
 from .session_options import SessionOptionError
 from .session_options import session_args
 from .settings import SERVER_EXTRA_HINT
@@ -148,7 +149,8 @@ def open_session(
 ) -> Iterator[SmoothSession]:
     """Open, track and finally close (or keep open after a failure) one sync session."""
     item = _item_of(request)
-    session = client.session(**_build(request, base, item, extra))
+    args = _build(request, base, item, extra)
+    session = take_prewarmed(request, fixture, args) or client.session(**args)
     tracked = _track(request, session, fixture, item)
     tracker = get_tracker(request.config)
     try:
