@@ -25,6 +25,8 @@ from pytest_smooth._session import SmoothSession
 from pytest_smooth.assertions import expect
 from pytest_smooth.server.local import LocalServer
 from tests.fixtures_server import StaticSite
+from tests.plugin_helpers import clean_env
+from tests.plugin_helpers import write_ini
 
 pytestmark = pytest.mark.browser
 
@@ -200,4 +202,60 @@ async def test_async_cross_check(async_session: AsyncSmoothSession, pages: dict[
         .extract(Heading)
         .cross_check(js="document.querySelector('h1').textContent", field="title")
         .to_match({"title": "Smooth Shop"})
+    )
+
+
+# --- through the plugin: fixtures, the soft hook, a real pytest run ------------------------------
+
+
+def test_soft_failures_through_the_plugin(
+    pytester: pytest.Pytester,
+    local_server: LocalServer,
+    pages: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clean_env(monkeypatch)
+    write_ini(pytester)
+    pytester.makepyfile(
+        test_soft=f"""
+import pytest
+from pytest_smooth import expect
+
+URL = {pages["title"]!r} + "?delay={NEVER}"
+TITLE = "document.title"
+
+def test_sync(smooth_session):
+    smooth_session.goto(URL)
+    expect.soft(smooth_session, timeout=0.2).js(TITLE).to_equal("Shop")
+    expect.soft(smooth_session, timeout=0.2).js(TITLE).to_equal("Loading")
+    expect.soft(smooth_session, timeout=0.2).js(TITLE).not_.to_contain("Load")
+
+@pytest.mark.asyncio
+async def test_async(async_smooth_session):
+    await async_smooth_session.goto(URL)
+    await expect.soft(async_smooth_session, timeout=0.2).js(TITLE).to_equal("Shop")
+    await expect.soft(async_smooth_session, timeout=0.2).js(TITLE).to_match_regex("^Check")
+"""
+    )
+    result = pytester.runpytest(
+        "--smooth-backend=cloud",
+        f"--smooth-base-url={local_server.base_url}",
+        f"--smooth-apikey={local_server.api_key}",
+    )
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_sync _*",
+            '>       expect.soft(smooth_session, timeout=0.2).js(TITLE).to_equal("Shop")',
+            "E       *SmoothSoftExpectationsError: 2 soft expectations failed:",
+            "E       [[]1] at test_soft.py:9",
+            "E           expect.soft(session).js('document.title').to_equal('Shop')",
+            "E       [[]2] at test_soft.py:11",
+            "E           expect.soft(session).js('document.title').not_.to_contain('Load')",
+            "*_ test_async _*",
+            "E       *SmoothSoftExpectationsError: 2 soft expectations failed:",
+            "E       [[]1] at test_soft.py:16",
+            "E       [[]2] at test_soft.py:17",
+            "E           expect.soft(session).js('document.title').to_match_regex('^Check')",
+        ]
     )
