@@ -76,18 +76,21 @@ def smooth_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
     try:
         yield server
     finally:
-        get_tracker(pytestconfig).close_all()  # kept-open sessions die with the server anyway
-        server.__exit__(None, None, None)
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def _smooth_connection(request: pytest.FixtureRequest) -> tuple[str | None, str]:
-    return connection(request)
+def _smooth_connection(request: pytest.FixtureRequest) -> Iterator[tuple[str | None, str]]:
+    yield connection(request)
+    # Torn down before the backend (even a user's own smooth_server): close what is still open.
+    get_tracker(request.config).close_all()
 
 
 @pytest.fixture(scope="session")
 def smooth_client(
-    _smooth_connection: tuple[str | None, str], smooth_settings: SmoothSettings
+    pytestconfig: pytest.Config,
+    _smooth_connection: tuple[str | None, str],
+    smooth_settings: SmoothSettings,
 ) -> Iterator[SmoothClient]:
     """Give a SmoothClient for the backend in effect, closed at the end of the run."""
     from ._client import SmoothClient
@@ -95,6 +98,7 @@ def smooth_client(
     api_key, base_url = _smooth_connection
     with SmoothClient(api_key, base_url, timeout=_timeout(smooth_settings)) as client:
         yield client
+        get_tracker(pytestconfig).close_all()  # its sessions close through it: before it goes
 
 
 @pytest.fixture(scope="session")

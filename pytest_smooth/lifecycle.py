@@ -78,6 +78,8 @@ class SessionTracker:
         self._timers: dict[str, threading.Timer] = {}
         self._connection: tuple[str | None, str] | None = None
         self._service: SmoothClient | None = None
+        # Set on Ctrl-C: close by DELETE at once instead of waiting for a graceful close.
+        self.interrupted = False
 
     # --- connection -------------------------------------------------------------------------
 
@@ -138,7 +140,7 @@ class SessionTracker:
             self._close_by_id(taken)
             return
         try:
-            taken.session.close(timeout=CLOSE_TIMEOUT)
+            taken.session.close(force=self.interrupted, timeout=CLOSE_TIMEOUT)
         except Exception as err:
             self._close_by_id(taken, first_error=err)
             return
@@ -197,6 +199,10 @@ class SessionTracker:
                         )
                 continue
             self.close(tracked)
+
+    def pytest_keyboard_interrupt(self) -> None:
+        """Hear Ctrl-C (as a registered plugin): later closes DELETE instead of waiting."""
+        self.interrupted = True
 
     def shutdown(self) -> None:
         """Close everything and the service client (end of the run)."""

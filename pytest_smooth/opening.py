@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 # The test now in setup/call/teardown; a module session attributes its actions to it.
 CURRENT_ITEM: Final = pytest.StashKey[pytest.Item]()
 MODULE_FIXTURE: Final = "smooth_module_session"
+# A test's sync sessions whose fixtures are done, waiting to be closed after its teardown report.
+ITEM_PENDING: Final = pytest.StashKey[list[Tracked]]()
 
 
 def start_local_server(settings: SmoothSettings) -> LocalServer:
@@ -51,8 +53,7 @@ def start_local_server(settings: SmoothSettings) -> LocalServer:
 
     try:
         find_browser(settings.browser)  # fails early with a message that says how to get one
-        server = LocalServer(browser=settings.browser)
-        server.__enter__()
+        server = LocalServer(browser=settings.browser).start()
     except BrowserNotFoundError as err:
         pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)
     return server
@@ -157,11 +158,25 @@ def open_session(
         _created(request, session, item)
         yield session
     finally:
-        keep = _keep_seconds(request, item)
-        if keep > 0:
+        if item is not None:
+            # Closed right after this test's teardown report, so a teardown failure in a later
+            # finalizer still finds the session open for its screenshot (release_after_test).
+            item.stash.setdefault(ITEM_PENDING, []).append(tracked)
+        else:
+            tracker.close(tracked)
+
+
+def release_after_test(item: pytest.Item) -> None:
+    """Close the test's sync sessions, or keep them open for a person when the test failed."""
+    tracker = get_tracker(item.config)
+    keep = get_settings(item.config).keep_open_on_failure
+    failed = item.stash.get(ITEM_FAILED, False)
+    for tracked in item.stash.get(ITEM_PENDING, []):
+        if failed and keep > 0:
             tracker.keep_open(tracked, keep)
         else:
             tracker.close(tracked)
+    item.stash[ITEM_PENDING] = []
 
 
 @contextlib.asynccontextmanager

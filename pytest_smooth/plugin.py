@@ -16,6 +16,7 @@ from . import hookspecs
 from .lifecycle import SETTINGS_KEY
 from .lifecycle import TRACKER_KEY
 from .lifecycle import LifecycleStats
+from .lifecycle import SessionTracker
 from .session_options import MARKER_LINE
 from .session_options import RUN_ID_INPUT
 from .session_options import run_id
@@ -28,6 +29,7 @@ if importlib.util.find_spec("pytest_smooth.assertions") is not None:
     pytest_plugins.append("pytest_smooth.assertions")
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"
+TRACKER_NAME: Final = "smooth-tracker"
 STATS_KEY: Final = pytest.StashKey[LifecycleStats]()  # merged worker stats, controller only
 
 
@@ -42,6 +44,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_LINE)
     settings = config.stash[SETTINGS_KEY] = resolve(config)
+    tracker = config.stash[TRACKER_KEY] = SessionTracker(settings)
+    config.pluginmanager.register(tracker, TRACKER_NAME)  # it hears about Ctrl-C
     run_id(config)
     _configure_expect(settings.expect_timeout)
 
@@ -93,8 +97,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Last resort when sessionfinish never ran (e.g. an error during start-up)."""
     tracker = config.stash.get(TRACKER_KEY, None)
-    if tracker is not None and tracker.open_sessions():
-        tracker.shutdown()
+    if tracker is not None:
+        if tracker.open_sessions():
+            tracker.shutdown()
+        config.pluginmanager.unregister(tracker, TRACKER_NAME)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -117,10 +123,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 def _failure_lines(stats: dict[str, list[Any]]) -> list[str]:
-    """Each failed test that used Smooth, with its sessions and the links in its report.
+    """Each failed test that used Smooth, with its sessions and the links in its reports.
 
-    Read from the reports' user_properties, so it works on the xdist controller too.
+    Read from the reports' user_properties, so it works on the xdist controller too; the
+    recording URL arrives with the teardown report, which may count as passed.
     """
+    links: dict[str, list[str]] = {}
+    for reports in stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", None) or []:
+                if name in ("smooth_recording_url", "smooth_live_url"):
+                    entry = f"  {name.removeprefix('smooth_')}: {value}"
+                    nodeid = getattr(report, "nodeid", "")
+                    if entry not in links.setdefault(nodeid, []):
+                        links[nodeid].append(entry)
     lines: list[str] = []
     for report in stats.get("failed", []) + stats.get("error", []):
         props = getattr(report, "user_properties", [])
@@ -129,9 +145,5 @@ def _failure_lines(stats: dict[str, list[Any]]) -> list[str]:
             continue
         what = "FAILED" if report.when == "call" else f"ERROR at {report.when} of"
         lines.append(f"{what} {report.nodeid}: session {', '.join(ids)}")
-        lines.extend(
-            f"  {name.removeprefix('smooth_')}: {value}"
-            for name, value in props
-            if name in ("smooth_recording_url", "smooth_live_url")
-        )
+        lines.extend(links.get(report.nodeid, []))
     return lines

@@ -27,6 +27,7 @@ from .lifecycle import ITEM_SESSIONS
 from .lifecycle import Tracked
 from .lifecycle import get_settings
 from .lifecycle import get_tracker
+from .opening import release_after_test
 from .settings import SmoothSettings
 
 SECTION = "smooth"
@@ -39,17 +40,65 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     tracked = item.stash.get(ITEM_SESSIONS, [])
-    if report.failed:
-        first = not item.stash.get(ITEM_FAILED, False)
-        item.stash[ITEM_FAILED] = True
-        if tracked:
-            try:
-                _report_failure(item, report, tracked, first=first)
-            except Exception as err:  # evidence is best effort; the test's own failure stands
-                report.sections.append(
-                    (SECTION, f"warning: could not gather Smooth evidence: {_describe(err)}")
-                )
+    if not tracked:
+        if report.failed:
+            item.stash[ITEM_FAILED] = True
+        return report
+    try:
+        if report.failed:
+            first = not item.stash.get(ITEM_FAILED, False)
+            item.stash[ITEM_FAILED] = True
+            _report_failure(item, report, tracked, first=first)
+        if report.when == "teardown":
+            release_after_test(item)
+            if item.stash.get(ITEM_FAILED, False):
+                _report_recordings(item, report, tracked)
+    except Exception as err:  # evidence is best effort; the test's own outcome stands
+        report.sections.append(
+            (SECTION, f"warning: could not gather Smooth evidence: {_describe(err)}")
+        )
+    finally:
+        if report.when == "teardown":
+            release_after_test(item)  # a no-op when done above; never leave sessions behind
     return report
+
+
+def _report_recordings(
+    item: pytest.Item, report: pytest.TestReport, tracked: list[Tracked]
+) -> None:
+    """After the failed test's sessions closed: their recording URLs, when the policy allows.
+
+    The recording exists only once a session has ended, so it comes with the teardown report
+    (junitxml reads properties from that one too).
+    """
+    settings = get_settings(item.config)
+    tracker = get_tracker(item.config)
+    client = tracker.service_client()
+    if settings.report_links == "none" or client is None:
+        return
+    lines: list[str] = []
+    links: list[tuple[str, str, str]] = []
+    for t in tracked:
+        if tracker.is_open(t.id):  # shared or kept open: no recording yet
+            lines.append(f"session {t.id}: still open, its recording comes when it closes")
+            continue
+        try:
+            # The session learns its recording URL from its last poll; ask only when it did not
+            # (and before the local backend stops at the end of the run, if we can).
+            url = getattr(t.session, "recording_url", None) or client.get_task(t.id).recording_url
+        except Exception as err:
+            lines.append(f"warning: no recording URL of session {t.id}: {_describe(err)}")
+            continue
+        if url and ("smooth_recording_url", url) not in item.user_properties:
+            lines.append(f"session {t.id} recording: {url}")
+            report.user_properties.append(("smooth_recording_url", url))
+            links.append((t.id, f"recording: {url}", ""))
+    if lines:
+        text = "\n".join(lines)
+        if report.sections and report.sections[-1][0] == SECTION:  # this phase failed too
+            text = report.sections.pop()[1] + "\n" + text
+        report.sections.append((SECTION, text))
+    _html_extras(item.config, report, links)
 
 
 def _describe(err: BaseException) -> str:
@@ -167,7 +216,8 @@ def _html_extras(
         for line in links.splitlines():
             name, _, url = line.partition(": ")
             found.append(html_extras.url(url, name=f"smooth {name} {session_id}"))
-        found.append(
-            html_extras.html(f"<pre>smooth session {session_id}\n{html.escape(table)}</pre>")
-        )
+        if table:
+            found.append(
+                html_extras.html(f"<pre>smooth session {session_id}\n{html.escape(table)}</pre>")
+            )
     report.extras = found  # type: ignore[attr-defined]  # pytest-html's attribute

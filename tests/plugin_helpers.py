@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
+from pytest_smooth.server.executor import ReplySink
+from pytest_smooth.server.executor import SessionSpec
+from pytest_smooth.server.local import LocalServer
 from pytest_smooth.settings import OPTIONS
 
 ENV_NAMES = [opt.env for opt in OPTIONS if opt.env] + ["GITHUB_ACTIONS"]
@@ -27,3 +37,90 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove every pytest-smooth environment variable for the inner run."""
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+
+
+def make_png(width: int = 2, height: int = 2, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """Build a valid RGB PNG of one colour (what the instant executor hands out)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+TINY_PNG = make_png()
+
+
+class InstantExecutor:
+    """A browserless executor for plugin tests: every action succeeds on the next loop turn.
+
+    ``evaluate_js`` answers with its ``js`` text, except that js containing ``throw`` gets a
+    code-400 reply. Screenshots are a tiny PNG and traces a short zip-like blob.
+    """
+
+    def __init__(self) -> None:
+        self.sink: ReplySink | None = None
+        self.opened: list[SessionSpec] = []
+        self.closed: list[str] = []
+        self.submitted: list[tuple[str, str, dict[str, Any]]] = []
+
+    def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
+        self.sink = sink
+        self.opened.append(spec)
+
+    def submit(
+        self, task_id: str, event_id: str, action: str, action_input: dict[str, Any]
+    ) -> None:
+        self.submitted.append((task_id, action, action_input))
+        code: int = 200
+        output: Any = {"output": action_input.get("js"), "credits_used": 1, "duration": 0.01}
+        if "throw" in str(action_input.get("js", "")):
+            code, output = 400, "Error: thrown by the page"
+        sink = self.sink
+        assert sink is not None  # open_session always comes first
+        # The store runs on the server's loop; reply on its next turn, as a browser would later.
+        asyncio.get_running_loop().call_soon(sink.post_reply, task_id, event_id, code, output)
+
+    def tool_result(self, task_id: str, event_id: str, code: int, output: Any) -> None:
+        """Tool calls are not used by these tests."""
+
+    def close_session(self, task_id: str, *, graceful: bool) -> None:  # noqa: ARG002
+        self.closed.append(task_id)
+
+    async def screenshot(self, task_id: str) -> bytes:  # noqa: ARG002
+        return TINY_PNG
+
+    async def trace_zip(self, task_id: str) -> bytes | None:  # noqa: ARG002
+        return b"PK\x05\x06" + bytes(18)
+
+    def frames(self, task_id: str) -> list[tuple[int, bytes]]:  # noqa: ARG002
+        return []
+
+    def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:  # noqa: ARG002
+        return None
+
+
+@contextlib.contextmanager
+def instant_server() -> Iterator[tuple[LocalServer, InstantExecutor]]:
+    """Run a LocalServer on loopback with the InstantExecutor (no browser)."""
+    executor = InstantExecutor()
+    with LocalServer(executor=executor, prewarm=0) as server:
+        yield server, executor
+
+
+def cloud_args(server: LocalServer) -> list[str]:
+    """Inner-run options that point the plugin at ``server`` as if it were the cloud."""
+    return [
+        "--smooth-backend=cloud",
+        f"--smooth-base-url={server.base_url}",
+        f"--smooth-apikey={server.api_key}",
+    ]
