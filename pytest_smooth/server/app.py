@@ -11,6 +11,7 @@ import contextlib
 import hmac
 import importlib
 import importlib.util
+import logging
 import math
 from collections.abc import AsyncIterator
 from collections.abc import Callable
@@ -36,6 +37,8 @@ from .app_body import parse_multipart
 from .app_body import read_limited
 from .openapi import openapi_document
 from .store import Store
+
+logger = logging.getLogger("pytest_smooth.server")
 
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -177,7 +180,7 @@ def create_app(
             if remaining <= 0 or await request.is_disconnected():
                 break
             with waiters.watch(task_id) as changed:
-                with contextlib.suppress(TimeoutError):
+                with contextlib.suppress(asyncio.TimeoutError):  # not builtins' on 3.10
                     await asyncio.wait_for(changed.wait(), remaining)
             status, reply = store.handle("GET", path, query, None)
         return status, reply
@@ -216,7 +219,10 @@ def create_app(
         async def reap() -> None:
             while True:
                 await asyncio.sleep(reap_interval)
-                store.reap_idle(now_ms())
+                try:
+                    store.reap_idle(now_ms())
+                except Exception:  # a store bug must not end reaping for the whole run
+                    logger.exception("reaping idle sessions failed")
 
         reaper = asyncio.create_task(reap())
         try:
