@@ -85,18 +85,26 @@ function rawWords(s) {
     .split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 }
 
+// A stem that singular and plural share: sizes/size -> siz, boxes/box -> box,
+// categories/category -> categori; status, address and analysis stay whole.
 function singular(w) {
-  if (w.length > 4 && w.endsWith("ies")) return w.slice(0, -3) + "y";
-  if (w.length > 4 && /(sses|xes|zes|ches|shes)$/.test(w)) return w.slice(0, -2);
-  if (w.length > 3 && w.endsWith("s") && !/(ss|us|is)$/.test(w)) return w.slice(0, -1);
-  return w;
+  if (w.length <= 3 || /(ss|us|is)$/.test(w)) return w;
+  let t = w.endsWith("s") ? w.slice(0, -1) : w;
+  if (t.length > 3 && t.endsWith("e")) t = t.slice(0, -1);
+  if (t.length > 3 && t.endsWith("y")) t = t.slice(0, -1) + "i";
+  return t;
 }
 
 function words(s) { return rawWords(s).map((w) => singular(SYNONYMS[w] || w)); }
 
 // A property as the matcher sees it: each name as singular words, joined, and as written.
 function makeProp(names) {
-  return {names: names.map((n) => ({w: words(n), k: words(n).join(""), raw: rawWords(n).join("")}))};
+  return {names: names.map((n) => {
+    const raw = rawWords(n).map((w) => SYNONYMS[w] || w);
+    // The last word as written, without a plural s ("images" -> "image"), for word lists.
+    const last = (raw[raw.length - 1] || "").replace(/(?<=[^s])s$/, "");
+    return {w: words(n), k: words(n).join(""), raw: rawWords(n).join(""), last};
+  })};
 }
 
 // 3: same name; 2: the label contains all the property's words; 1: the label is the
@@ -199,7 +207,7 @@ const URL_WORDS = {url: "href", href: "href", link: "href", website: "href", hom
   logo: "src", icon: "src"};
 
 function urlKind(prop) {
-  for (const n of prop ? prop.names : []) { const k = URL_WORDS[n.w[n.w.length - 1]]; if (k) return k; }
+  for (const n of prop ? prop.names : []) { const k = URL_WORDS[n.last]; if (k) return k; }
   return null;
 }
 

@@ -63,7 +63,7 @@ function scalarCandidates(S, prop, node, ctx) {
   for (const m of ids) if (m.score === 2 && m.cls) add(valueOf(m.el, prop), 3);
   for (const m of ids) if (m.score === 1) add(valueOf(m.el, prop), 4);
   for (const p of pairs) if (level(p) === 1) add(pairVals(p), 4);
-  const last = prop.names[0].w[prop.names[0].w.length - 1];
+  const last = prop.names[0].last;
   if (TITLE_WORDS.has(last) && !ctx.flat) add(titleCandidates(S, ctx), 5);
   add(prefixValues(S, prop), 5);
   if (TEXT_WORDS.has(last) && !ctx.doc && !ctx.flat) {
