@@ -190,6 +190,11 @@ class FakeSmooth:
         with self._lock:
             return self.store.emit_tool_call(task_id, name, tool_input)
 
+    def finish(self, task_id: str, status: str = "failed", output: Any = None) -> None:
+        """End ``task_id`` from the server side (e.g. the browser crashed)."""
+        with self._lock:
+            self.store.finish_task(task_id, status, output)
+
     def count(self, method: str, pattern: str) -> int:
         """Count received requests by method and path pattern (below /api/v1)."""
         return sum(1 for r in self.requests if r.method == method and _matches(pattern, r.path))

@@ -246,3 +246,18 @@ async def test_the_same_handler_serves_an_async_client() -> None:
         await client.get(f"task/{task_id}")
         reply = (await client.get(f"task/{task_id}")).json()["r"]["events"][0]
     assert reply["payload"]["output"]["output"] == 42
+
+
+def test_finish_ends_a_session_from_the_server_side() -> None:
+    fake = FakeSmooth()
+    with client_for(fake) as client:
+        task_id = open_session(client)
+        fake.finish(task_id, "failed", "browser crashed")
+        ended = client.get(f"task/{task_id}")
+        late = client.post(
+            f"task/{task_id}/event",
+            json={"name": "browser_action", "payload": {"name": "goto", "input": {"url": "x"}}},
+        )
+    assert (ended.status_code, ended.json()["r"]["status"]) == (200, "failed")
+    assert ended.json()["r"]["output"] == "browser crashed"
+    assert (late.status_code, late.json()) == (400, {"detail": "Session closed"})
