@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import socket
 import struct
 import zipfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -293,7 +293,8 @@ async def test_stop_closes_every_context_and_the_browser(sink: RecordingSink) ->
     assert ex.context_count() == 0
     assert ex.open_sessions() == 0
     assert pid is not None
-    assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 # --- end to end through the HTTP API -----------------------------------------------------

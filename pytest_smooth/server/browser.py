@@ -27,7 +27,8 @@ from .._constants import ENV_LLM_URL
 from .actions import ActionFailed
 from .discovery import CHROMIUM_ARGS
 from .pool import ContextPool
-from .pool import find_browser_pid
+from .pool import browser_pids
+from .profiles import ProfileHandoff
 from .session import BrowserSession
 from .session import Evidence
 from .traces import TraceRecorder
@@ -74,6 +75,7 @@ class PlaywrightExecutor:
         self._sessions: dict[str, BrowserSession] = {}
         self._evidence: dict[str, Evidence] = {}
         self.pool = ContextPool(prewarm, self._running_browser)
+        self.profiles = ProfileHandoff()
         self._background: set[asyncio.Task[Any]] = set()
         self._sink: ReplySink | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="smooth-evidence-"))
@@ -90,6 +92,7 @@ class PlaywrightExecutor:
             self._pw = await async_playwright().start()
             chromium = self._pw.chromium
             kind, where = self.target.kind, self.target.location
+            before = browser_pids() if kind in ("executable", "playwright") else set()
             if kind == "connect":
                 self._browser = await chromium.connect(where)
             elif kind == "cdp":
@@ -106,7 +109,9 @@ class PlaywrightExecutor:
                 started.exception()  # retrieved here; sessions re-raise it themselves
             raise
         if kind in ("executable", "playwright"):
-            self.browser_pid = find_browser_pid()
+            # Ours is the one that was not there before (None if that is ambiguous).
+            new = browser_pids() - before
+            self.browser_pid = new.pop() if len(new) == 1 else None
         started.set_result(None)
         self.pool.refill("desktop")
 
@@ -184,7 +189,8 @@ class PlaywrightExecutor:
     async def _run(self, session: BrowserSession) -> None:
         spec = session.spec
         try:
-            warm = await self.pool.acquire(spec.request.device, spec.storage_state)
+            state = await self.profiles.storage_state(session)
+            warm = await self.pool.acquire(spec.request.device, state)
             trace = None
             if spec.request.enable_recording:
                 trace = TraceRecorder(self._tmp, f"trace-{uuid.uuid4().hex}")
@@ -224,6 +230,7 @@ class PlaywrightExecutor:
         session.sink.finish_task(session.task_id, status, output)
 
     def _session_done(self, session: BrowserSession) -> None:
+        self.profiles.forget(session)
         if self._sessions.get(session.task_id) is session and session.closed:
             del self._sessions[session.task_id]
         runner = session.runner
@@ -253,6 +260,7 @@ class PlaywrightExecutor:
             session.request_close()
             return
         session.closed = True  # no new actions from here on
+        session.close_requested = True
         if session.runner is not None:
             session.runner.cancel()
         task = asyncio.get_running_loop().create_task(self._force_close(session))
@@ -264,6 +272,7 @@ class PlaywrightExecutor:
             await asyncio.gather(session.runner, return_exceptions=True)
         await session.teardown(save=True)
         self._sessions.pop(session.task_id, None)
+        self.profiles.forget(session)
 
     # --- EvidenceSource ---------------------------------------------------------------------
 

@@ -110,11 +110,11 @@ class ContextPool:
         await asyncio.gather(*(w.context.close() for w in pooled), return_exceptions=True)
 
 
-def find_browser_pid() -> int | None:
-    """Find the pid of the Chromium we launched (a grandchild of ours), on Linux; else None."""
+def browser_pids() -> set[int]:
+    """Pids of the main processes of Chromiums launched by Playwright from this process (Linux)."""
     proc = Path("/proc")
     if not proc.is_dir():
-        return None
+        return set()
     parents: dict[int, int] = {}
     argvs: dict[int, list[bytes]] = {}
     for entry in proc.iterdir():
@@ -125,9 +125,10 @@ def find_browser_pid() -> int | None:
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
             argvs[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")
     me = os.getpid()
+    found = set()
     for pid, parent in parents.items():
         argv = argvs.get(pid, [])
         is_main = not any(a.startswith(b"--type=") for a in argv)
         if parents.get(parent) == me and is_main and b"--remote-debugging-pipe" in argv:
-            return pid
-    return None
+            found.add(pid)
+    return found

@@ -79,6 +79,9 @@ class BrowserSession:
         self.screencast: Screencast | None = None
         self.runner: asyncio.Task[None] | None = None
         self.closed = False
+        self.close_requested = False
+        self.saved_state: dict[str, Any] | None = None  # the profile state saved at teardown
+        self.torn_down = asyncio.Event()
         self._teardown: asyncio.Future[None] | None = None
 
     @property
@@ -144,6 +147,7 @@ class BrowserSession:
         self.queue.put_nowait((event_id, action, action_input))
 
     def request_close(self) -> None:
+        self.close_requested = True
         self.queue.put_nowait(("", _CLOSE, {}))
 
     async def run_action(self, event_id: str, action: str, action_input: dict[str, Any]) -> None:
@@ -236,6 +240,12 @@ class BrowserSession:
         return self._teardown
 
     async def _close(self, save: bool) -> None:
+        try:
+            await self._close_context(save)
+        finally:
+            self.torn_down.set()
+
+    async def _close_context(self, save: bool) -> None:
         warm = self.warm
         if warm is None:
             return
@@ -243,7 +253,8 @@ class BrowserSession:
         if save and request.profile_id and not request.profile_read_only:
             with contextlib.suppress(Exception):  # a dead browser has no state to save
                 state = await asyncio.wait_for(warm.context.storage_state(), TEARDOWN_TIMEOUT)
-                self.sink.save_profile_state(request.profile_id, dict(state))
+                self.saved_state = dict(state)
+                self.sink.save_profile_state(request.profile_id, self.saved_state)
         if self.screencast is not None:
             await self.screencast.stop()
         if self.evidence.trace is not None:
