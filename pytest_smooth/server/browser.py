@@ -166,7 +166,13 @@ class PlaywrightExecutor:
 
     def stats(self) -> dict[str, Any]:
         """Figures for ``/local/stats``."""
-        return {"contexts": self.context_count(), "browser_pid": self.browser_pid}
+        prewarmed = sum(self.pool.ready(d) for d in ("desktop", "desktop-lg", "mobile"))
+        # "contexts" counts every context of the browser, the prewarmed ones included.
+        return {
+            "contexts": self.context_count(),
+            "prewarmed": prewarmed,
+            "browser_pid": self.browser_pid,
+        }
 
     def pooled(self, device: str = "desktop") -> int:
         """Prewarmed contexts ready for ``device``."""
