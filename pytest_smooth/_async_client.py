@@ -15,7 +15,6 @@ import httpx
 from ._async_session import AsyncSessionOpener
 from ._async_session import AsyncSmoothSession
 from ._base_client import BaseSmoothClient
-from ._base_client import FileInput
 from ._base_client import Timeout
 from ._base_client import Tool
 from ._base_client import garbled as _garbled
@@ -33,6 +32,8 @@ from ._exceptions import SmoothTimeoutError
 from ._models import ProfileResponse
 from ._models import TaskResponse
 from ._models import UploadResponse
+from ._payloads import FileInput
+from ._payloads import file_parts
 from ._polling import PollState
 from ._polling import ToolCall
 from ._types import NOT_GIVEN
@@ -242,7 +243,7 @@ class AsyncSmoothClient(BaseSmoothClient):
     async def upload_file(
         self, file: FileInput, name: str | None = None, purpose: str | None = None
     ) -> UploadResponse:
-        files, data = self._file_parts(file, name, purpose)
+        files, data = file_parts(file, name, purpose)
         body = await self._request("POST", "file", files=files, data=data)
         return self._model(UploadResponse, body, "POST /file")
 

@@ -11,9 +11,6 @@ import json
 import os
 from collections.abc import Callable
 from collections.abc import Iterable
-from collections.abc import Mapping
-from pathlib import Path
-from typing import IO
 from typing import Any
 from typing import TypeVar
 
@@ -40,6 +37,7 @@ from ._exceptions import status_error_for
 from ._models import TaskRequest
 from ._models import TaskResponse
 from ._models import ToolSignature
+from ._payloads import schema_of
 from ._polling import parse_retry_after
 from ._polling import retry_delay
 from ._redact import Redactor
@@ -49,7 +47,6 @@ from ._types import NotGiven
 
 __all__ = [
     "BaseSmoothClient",
-    "FileInput",
     "Timeout",
     "Tool",
     "garbled",
@@ -60,7 +57,6 @@ __all__ = [
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 Timeout = float | None | NotGiven
-FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 Tool = Callable[..., Any]
 
 log = get_logger("pytest_smooth.client")
@@ -100,17 +96,6 @@ def _version() -> str:
 
 
 USER_AGENT = f"pytest-smooth/{_version()}"
-
-
-def schema_of(model: Any) -> dict[str, Any] | None:
-    """Return the JSON schema of a dict, a pydantic model class, or None."""
-    if model is None:
-        return None
-    if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
-        return model.model_json_schema()
-    if isinstance(model, Mapping):
-        return dict(model)
-    raise TypeError(f"expected a JSON schema dict or a pydantic model class, got {model!r}")
 
 
 class BaseSmoothClient:
@@ -314,24 +299,6 @@ class BaseSmoothClient:
         except pydantic.ValidationError as err:
             raise ValueError(self.redactor.redact(f"invalid task options: {err}")) from None
         return request.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-    @staticmethod
-    def _file_parts(
-        file: FileInput, name: str | None, purpose: str | None
-    ) -> tuple[dict[str, tuple[str, Any]], dict[str, str]]:
-        if isinstance(file, (str, os.PathLike)):
-            path = Path(file)
-            content: Any = path.read_bytes()
-            name = name or path.name
-        elif isinstance(file, bytes):
-            content = file
-        else:
-            content = file.read()
-            name = name or os.path.basename(str(getattr(file, "name", "")))
-        if not name:
-            raise ValueError("upload_file needs name=... for bytes or an unnamed stream")
-        data = {"file_purpose": purpose} if purpose is not None else {}
-        return {"file": (os.path.basename(name), content)}, data
 
 
 class _NotJson:

@@ -6,22 +6,16 @@ lines. Nothing here performs I/O.
 
 from __future__ import annotations
 
-import inspect
 import json
-import secrets as _secrets
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
 from typing import Literal
-from typing import TypeVar
-
-import pydantic
 
 from ._base_client import BaseSmoothClient
 from ._base_client import Timeout
 from ._base_client import log
-from ._base_client import schema_of
 from ._constants import FINISHED_STATUSES
 from ._exceptions import BadRequestError
 from ._exceptions import SessionClosedError
@@ -29,15 +23,18 @@ from ._exceptions import SmoothActionError
 from ._exceptions import SmoothError
 from ._exceptions import SmoothTimeoutError
 from ._models import ActionRecord
-from ._models import SecretValue
 from ._models import TaskResponse
+from ._payloads import convert
+from ._payloads import new_event_id
+from ._payloads import shorten
+from ._payloads import tool_signature
 from ._polling import ActionReply
 from ._polling import PollState
 from ._polling import ToolCall
 from ._redact import Redactor
 from ._types import NOT_GIVEN
 
-__all__ = ["BaseSmoothSession", "Listener", "M", "capped", "new_event_id"]
+__all__ = ["BaseSmoothSession", "Listener", "capped"]
 
 Listener = Callable[[ActionRecord], object]
 # Graceful close waits at most this long before falling back to DELETE.
@@ -46,44 +43,11 @@ CLOSE_TIMEOUT = 15.0
 SETTLE_TIMEOUT = 2.0
 # A DELETE that replaces a failed graceful close gets at least this long.
 FALLBACK_DELETE_TIMEOUT = 3.0
-# Strings in the event log are cut to this many characters.
-MAX_LOGGED_CHARS = 200
-_ALPHABET = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 def capped(delay: float, deadline: float | None, now: float) -> float:
     """Return ``delay``, shortened so that it ends by ``deadline``."""
     return delay if deadline is None else max(min(delay, deadline - now), 0.0)
-
-
-def new_event_id() -> str:
-    """Return a 21-character nanoid-like event id (as the SDK sends) from ``secrets``."""
-    return "".join(_secrets.choice(_ALPHABET) for _ in range(21))
-
-
-def shorten(value: Any, limit: int = MAX_LOGGED_CHARS) -> Any:
-    """Cut long strings inside a JSON-like value, saying how long they were."""
-    if isinstance(value, str):
-        return value if len(value) <= limit else f"{value[:limit]}... ({len(value)} chars)"
-    if isinstance(value, dict):
-        return {k: shorten(v, limit) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [shorten(v, limit) for v in value]
-    return value
-
-
-def _tool_signature(name: str, func: Callable[..., Any]) -> dict[str, Any]:
-    doc = inspect.getdoc(func) or name
-    params = inspect.signature(func).parameters
-    return {
-        "name": name,
-        "description": doc.splitlines()[0],
-        "inputs": {p: {"type": "any", "description": p} for p in params},
-        "output": "any",
-    }
 
 
 class BaseSmoothSession:
@@ -164,7 +128,7 @@ class BaseSmoothSession:
             return options
         declared = list(options.get("custom_tools") or [])
         names = {t["name"] if isinstance(t, Mapping) else t.name for t in declared}
-        declared += [_tool_signature(n, f) for n, f in tools.items() if n not in names]
+        declared += [tool_signature(n, f) for n, f in tools.items() if n not in names]
         return {**options, "custom_tools": declared}
 
     def _apply(self, task: TaskResponse) -> None:
@@ -293,55 +257,7 @@ class BaseSmoothSession:
     def _tool_function(self, call: ToolCall) -> Callable[..., Any] | None:
         return self._tools.get(call.name)
 
-    # --- inputs ------------------------------------------------------------------------
-
-    @staticmethod
-    def _extract_input(schema: Any, prompt: str | None) -> tuple[dict[str, Any], Any]:
-        model = schema if isinstance(schema, type) else None
-        return {"schema": schema_of(schema), "prompt": prompt}, model
-
-    def _run_task_input(
-        self,
-        task: str,
-        max_steps: int,
-        response_model: Any,
-        url: str | None,
-        secrets: Mapping[str, Any] | None,
-        metadata: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        if not 2 <= max_steps <= 128:
-            raise ValueError(f"max_steps must be between 2 and 128, got {max_steps}")
-        wire_secrets: dict[str, Any] | None = None
-        if secrets is not None:
-            wire_secrets = {}
-            for name, secret in secrets.items():
-                raw = {"value": secret} if isinstance(secret, str) else secret
-                try:
-                    value = SecretValue.model_validate(raw)
-                except pydantic.ValidationError:
-                    raise ValueError(
-                        f"secret {name!r} must be a string or"
-                        " {'value': ..., 'allowed_urls': [...]}"
-                    ) from None
-                # Registered before anything is sent or logged.
-                self._base.redactor.add(value.value)
-                wire_secrets[name] = value.model_dump()
-        return {
-            "task": task,
-            "max_steps": max_steps,
-            "response_model": schema_of(response_model),
-            "url": url,
-            "metadata": dict(metadata) if metadata is not None else None,
-            "secrets": wire_secrets,
-        }
+    # --- inputs and outputs (pure, in _payloads) -------------------------------------
 
     def _convert(self, action: str, output: Any, model: Any) -> Any:
-        if model is None:
-            return output
-        try:
-            return model.model_validate(output)
-        except pydantic.ValidationError as err:
-            text = self._base.redactor.redact(
-                f"{action} output does not match {model.__name__}: {err}"
-            )
-            raise SmoothActionError(text, action=action, output=output) from None
+        return convert(self._base.redactor, action, output, model)

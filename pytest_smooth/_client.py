@@ -18,7 +18,6 @@ import httpx
 
 from ._async_client import AsyncSmoothClient
 from ._base_client import BaseSmoothClient
-from ._base_client import FileInput
 from ._base_client import Timeout
 from ._base_client import Tool
 from ._base_client import garbled as _garbled
@@ -36,6 +35,8 @@ from ._exceptions import SmoothTimeoutError
 from ._models import ProfileResponse
 from ._models import TaskResponse
 from ._models import UploadResponse
+from ._payloads import FileInput
+from ._payloads import file_parts
 from ._polling import PollState
 from ._polling import ToolCall
 from ._session import SmoothSession
@@ -238,7 +239,7 @@ class SmoothClient(BaseSmoothClient):
     def upload_file(
         self, file: FileInput, name: str | None = None, purpose: str | None = None
     ) -> UploadResponse:
-        files, data = self._file_parts(file, name, purpose)
+        files, data = file_parts(file, name, purpose)
         body = self._request("POST", "file", files=files, data=data)
         return self._model(UploadResponse, body, "POST /file")
 

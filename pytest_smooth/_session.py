@@ -22,7 +22,6 @@ from ._base_client import log
 from ._base_session import FALLBACK_DELETE_TIMEOUT
 from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
-from ._base_session import M
 from ._base_session import capped
 from ._constants import FINISHED_STATUSES
 from ._constants import MIN_POLL_INTERVAL
@@ -31,6 +30,9 @@ from ._exceptions import SessionClosedError
 from ._exceptions import SmoothConnectionError
 from ._exceptions import SmoothError
 from ._models import TaskResponse
+from ._payloads import M
+from ._payloads import extract_input
+from ._payloads import run_task_input
 from ._polling import ActionReply
 from ._polling import ToolCall
 from ._types import NOT_GIVEN
@@ -78,7 +80,7 @@ class SmoothSession(BaseSmoothSession):
         self, schema: Any, prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
     ) -> Any:
         """Extract data matching a JSON schema, or a pydantic model (returns an instance)."""
-        payload, model = self._extract_input(schema, prompt)
+        payload, model = extract_input(schema, prompt)
         return self._act("browser_action", "extract", payload, timeout, model)
 
     @overload
@@ -117,7 +119,9 @@ class SmoothSession(BaseSmoothSession):
         timeout: Timeout = NOT_GIVEN,
     ) -> Any:
         """Let the agent do ``task`` in this session; secrets are redacted everywhere."""
-        payload = self._run_task_input(task, max_steps, response_model, url, secrets, metadata)
+        payload = run_task_input(
+            self.redactor, task, max_steps, response_model, url, secrets, metadata
+        )
         model = response_model if isinstance(response_model, type) else None
         return self._act("session_action", "run_task", payload, timeout, model)
 
