@@ -1,0 +1,73 @@
+"""The executor on a browser it did not launch: Chromium started by hand, reached over CDP."""
+
+from __future__ import annotations
+
+import re
+import selectors
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_smooth.server.browser import PlaywrightExecutor
+from pytest_smooth.server.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.discovery import BrowserTarget
+from pytest_smooth.server.discovery import find_browser
+from tests.browser_support import RecordingSink
+from tests.browser_support import open_session
+
+
+@pytest.fixture
+def cdp_endpoint(tmp_path: Path) -> Iterator[str]:
+    """Start a headless Chromium with a DevTools port; return its http:// endpoint."""
+    chromium = subprocess.Popen(
+        [
+            find_browser().location,
+            "--headless=new",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={tmp_path}",
+            *CHROMIUM_ARGS,
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert chromium.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(chromium.stderr, selectors.EVENT_READ)
+    endpoint = ""
+    try:
+        # Chromium prints "DevTools listening on ws://127.0.0.1:PORT/..." once it is ready.
+        while not endpoint and selector.select(timeout=30):
+            line = chromium.stderr.readline().decode(errors="replace")
+            if not line:
+                break
+            found = re.search(r"DevTools listening on ws://([\d.]+:\d+)/", line)
+            if found:
+                endpoint = f"http://{found.group(1)}"
+        assert endpoint, "Chromium did not open its DevTools port within 30 s"
+        yield endpoint
+    finally:
+        selector.close()
+        chromium.terminate()
+        chromium.wait(10)
+        chromium.stderr.close()
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio
+async def test_a_browser_reached_over_cdp_serves_sessions(cdp_endpoint: str) -> None:
+    executor = PlaywrightExecutor(BrowserTarget("cdp", cdp_endpoint), prewarm=1)
+    await executor.start()
+    sink = RecordingSink()
+    try:
+        session = open_session(executor, sink, device="mobile")
+        await session.ok("goto", {"url": "data:text/html,<title>Remote</title>"})
+        assert await session.js("document.title") == "Remote"
+        assert await session.js("navigator.maxTouchPoints > 0") is True
+        assert executor.browser_pid is None  # not ours: nothing to report
+        await session.close()
+    finally:
+        await executor.stop()
+    assert executor.context_count() == 0
