@@ -18,6 +18,7 @@ from pytest_smooth._exceptions import InternalServerError
 from pytest_smooth._exceptions import SessionClosedError
 from pytest_smooth._exceptions import SmoothActionError
 from pytest_smooth._exceptions import SmoothActionServerError
+from pytest_smooth._exceptions import SmoothProtocolError
 from pytest_smooth._exceptions import SmoothTimeoutError
 from pytest_smooth._models import ActionRecord
 from pytest_smooth.testing import FakeSmooth
@@ -424,3 +425,13 @@ async def test_hung_requests_are_bounded_by_the_action_deadline(
             await session.close(timeout=1.0)
         assert read_timeouts["DELETE"] == 3.5 and clock.now - start == pytest.approx(5.0)
         assert not session.closed
+
+
+@pytest.mark.asyncio
+async def test_reply_with_an_unknown_code_is_a_protocol_error(
+    session: AsyncSmoothSession, fake: FakeSmooth
+) -> None:
+    fake.failures["goto"] = (302, "moved")
+    with pytest.raises(SmoothProtocolError, match="code 302"):
+        await session.goto("https://x.test")
+    assert session.events[-1].outcome == "error"

@@ -20,6 +20,7 @@ from pytest_smooth._exceptions import InternalServerError
 from pytest_smooth._exceptions import SessionClosedError
 from pytest_smooth._exceptions import SmoothActionError
 from pytest_smooth._exceptions import SmoothActionServerError
+from pytest_smooth._exceptions import SmoothProtocolError
 from pytest_smooth._exceptions import SmoothTimeoutError
 from pytest_smooth._models import ActionRecord
 from pytest_smooth._session import SmoothSession
@@ -390,3 +391,12 @@ def test_hung_requests_are_bounded_by_the_action_deadline(fake: FakeSmooth, cloc
             session.close(timeout=1.0)
         assert read_timeouts["DELETE"] == 3.5 and clock.now - start == pytest.approx(5.0)
         assert not session.closed
+
+
+def test_reply_with_an_unknown_code_is_a_protocol_error(
+    session: SmoothSession, fake: FakeSmooth
+) -> None:
+    fake.failures["goto"] = (302, "moved")
+    with pytest.raises(SmoothProtocolError, match="code 302"):
+        session.goto("https://x.test")
+    assert session.events[-1].outcome == "error"
