@@ -119,6 +119,12 @@ async def test_action_errors_are_code_400_with_the_reason(
     code, message = await s.act("goto", {"url": f"http://127.0.0.1:{closed_port}/x"})
     assert code == 400
     assert "ERR_CONNECTION_REFUSED" in message
+    # a tab closed under the session (a site's window.close()): it goes on in a fresh one
+    page = executor.page_of(s.task_id)
+    assert page is not None
+    await page.close()
+    assert await s.js("location.href") == "about:blank"
+    assert executor.page_of(s.task_id) is not page
     code, message = await s.act("fly", {})
     assert code == 400
     assert "unknown action 'fly'" in message

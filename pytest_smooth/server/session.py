@@ -155,6 +155,7 @@ class BrowserSession:
         started = time.monotonic()
         secrets = _secret_values(action_input) if action == "run_task" else []
         try:
+            await self._ensure_page()
             value = await self._dispatch(action, action_input)
         except ActionFailed as exc:
             self.sink.post_reply(self.task_id, event_id, 400, _redact(exc.message, secrets))
@@ -169,6 +170,18 @@ class BrowserSession:
         else:
             output = {"output": value, "credits_used": 0, "duration": duration}
         self.sink.post_reply(self.task_id, event_id, 200, output)
+
+    async def _ensure_page(self) -> None:
+        """Replace a page the site closed (``window.close()``): another open tab, else a new one."""
+        warm = self.warm
+        if warm is None or not warm.page.is_closed():
+            return
+        pages = [p for p in warm.context.pages if not p.is_closed()]
+        warm.page = pages[-1] if pages else await warm.context.new_page()
+        if self.screencast is not None:
+            await self.screencast.stop()
+        self.screencast = Screencast(self.evidence.frames)
+        await self.screencast.start(warm.context, warm.page)
 
     async def _dispatch(self, action: str, data: dict[str, Any]) -> Any:
         timeout = self.action_timeout
