@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Generator
@@ -39,6 +40,24 @@ if TYPE_CHECKING:
     from ._async_client import AsyncSmoothClient
 
 __all__ = ["AsyncSessionOpener", "AsyncSmoothSession"]
+
+
+async def _acquire(lock: asyncio.Lock, limit: float | None) -> bool:
+    """Acquire ``lock`` within ``limit`` seconds; never leaves it held on timeout or cancel.
+
+    (``asyncio.wait_for`` before 3.12 can lose an acquisition that races its timeout.)
+    """
+    if not lock.locked():
+        return await lock.acquire()  # the fast path does not suspend
+    waiter = asyncio.ensure_future(lock.acquire())
+    try:
+        await asyncio.wait({waiter}, timeout=limit)
+    finally:
+        if not waiter.done():
+            waiter.cancel()
+        elif not waiter.cancelled() and sys.exc_info()[0] is not None:
+            lock.release()  # acquired, but the caller is being cancelled
+    return waiter.done() and not waiter.cancelled()
 
 
 class AsyncSmoothSession(BaseSmoothSession):
@@ -245,10 +264,8 @@ class AsyncSmoothSession(BaseSmoothSession):
         clock = self._client._clock
         start = clock()
         deadline = None if limit is None else start + limit
-        try:
-            await asyncio.wait_for(self._lock.acquire(), limit)
-        except asyncio.TimeoutError:
-            raise self._busy_error(action, limit) from None
+        if not await _acquire(self._lock, limit):
+            raise self._busy_error(action, limit)
         try:
             self._check_open(action)
             event_id, body, record = self._begin(kind, action, payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -435,3 +436,20 @@ async def test_reply_with_an_unknown_code_is_a_protocol_error(
     with pytest.raises(SmoothProtocolError, match="code 302"):
         await session.goto("https://x.test")
     assert session.events[-1].outcome == "error"
+
+
+@pytest.mark.asyncio
+async def test_a_waiting_action_gets_the_lock_and_a_cancelled_one_leaks_nothing(
+    session: AsyncSmoothSession,
+) -> None:
+    await session._lock.acquire()
+    waiting = asyncio.create_task(session.evaluate_js("1", timeout=5))
+    cancelled = asyncio.create_task(session.evaluate_js("2", timeout=5))
+    await asyncio.sleep(0)  # a yield (no time passes): both now wait for the lock
+    cancelled.cancel()
+    session._lock.release()
+    assert await waiting is None
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert not session._lock.locked()
+    assert [r.action for r in session.events] == ["evaluate_js"]
