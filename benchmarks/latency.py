@@ -1,0 +1,64 @@
+"""Cloud latency hiding: the smooth suite through a loopback proxy that adds cloud-like latency.
+
+The proxy (``tests/faultproxy.py``) adds ``REQUEST_MS`` to every request and ``CREATE_MS`` to
+session creation (``POST /task``). The suite runs with ``--smooth-prewarm=N`` and without it,
+and once through the same proxy with nothing added (the reference).
+"""
+
+from __future__ import annotations
+
+from pytest_smooth.server import LocalServer
+from tests.faultproxy import Fault
+from tests.faultproxy import FaultProxy
+
+from ._results import Figure
+from .runner import run_suite
+
+REQUEST_MS = 100
+CREATE_MS = 3000
+PREWARM = 6
+
+
+def _args(proxy: FaultProxy, server: LocalServer, *extra: str) -> list[str]:
+    return [
+        "--smooth-backend=cloud",
+        f"--smooth-base-url={proxy.url}/api/",
+        f"--smooth-apikey={server.api_key}",
+        *extra,
+    ]
+
+
+def run(*, quick: bool, browser: str | None) -> list[Figure]:
+    tests, rounds, prewarm = (3, 1, 2) if quick else (20, 2, PREWARM)
+    base: list[float] = []
+    warm: list[float] = []
+    cold: list[float] = []
+    with LocalServer(browser=browser) as server:
+        plain = FaultProxy(server.url).start()
+        slow = FaultProxy(server.url).start()
+        try:
+            # The first rule that matches wins: session creation gets both delays.
+            slow.add("POST", r"/api/v1/task$", Fault.slow(CREATE_MS + REQUEST_MS), count=None)
+            slow.add("*", r"", Fault.slow(REQUEST_MS), count=None)
+            for i in range(rounds):
+                base.append(run_suite("smooth_suite", tests=tests, args=_args(plain, server)))
+                warm.append(
+                    run_suite(
+                        "smooth_suite",
+                        tests=tests,
+                        args=_args(slow, server, f"--smooth-prewarm={prewarm}"),
+                    )
+                )
+                if i == 0:  # the slow one: about CREATE_MS per test
+                    cold.append(run_suite("smooth_suite", tests=tests, args=_args(slow, server)))
+            leaked = server.stats()["open_sessions"]
+        finally:
+            plain.close()
+            slow.close()
+    name = f"{tests}-test suite +{REQUEST_MS} ms/request +{CREATE_MS / 1000:g} s/session"
+    ref = "same suite, no added latency"
+    return [
+        Figure(f"{name}, prewarm={prewarm}", "s", warm, ref, base, "ratio_max", 1.3,
+               note=f"sessions still open on the backend after all runs: {leaked}"),
+        Figure(f"{name}, no prewarm", "s", cold, ref, base),
+    ]  # fmt: skip

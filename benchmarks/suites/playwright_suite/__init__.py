@@ -1,0 +1,1 @@
+"""The benchmark suite written with pytest-playwright (``page``)."""
