@@ -364,3 +364,12 @@ async def test_key_absent_from_logs_and_errors(
     assert KEY not in caplog.text
     assert KEY not in str(info.value) and KEY not in repr(info.value.detail)
     assert "***" in str(info.value)
+
+
+def test_the_twins_have_the_same_public_names() -> None:
+    from pytest_smooth._client import SmoothClient
+
+    def public(cls: type) -> set[str]:
+        return {n for n in dir(cls) if not n.startswith("_")}
+
+    assert public(AsyncSmoothClient) - {"aclose"} == public(SmoothClient)

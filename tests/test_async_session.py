@@ -453,3 +453,12 @@ async def test_a_waiting_action_gets_the_lock_and_a_cancelled_one_leaks_nothing(
         await cancelled
     assert not session._lock.locked()
     assert [r.action for r in session.events] == ["evaluate_js"]
+
+
+def test_the_twins_have_the_same_public_names() -> None:
+    from pytest_smooth._session import SmoothSession
+
+    def public(cls: type) -> set[str]:
+        return {n for n in dir(cls) if not n.startswith("_")}
+
+    assert public(AsyncSmoothSession) - {"aclose"} == public(SmoothSession)
