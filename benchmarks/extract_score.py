@@ -53,7 +53,7 @@ def score(browser: str | None, cases: Path = CASES) -> tuple[int, int, list[str]
                 if got == case["expected"]:
                     right += 1
                 else:
-                    wrong.append(folder.name)
+                    wrong.append(f"{folder.name} (got {str(got)[:80]})")
     finally:
         httpd.shutdown()
         httpd.server_close()
