@@ -351,3 +351,16 @@ def test_a_failing_executor_start_fails_start_and_still_stops_it() -> None:
     assert executor.calls == ["start", "stop"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.url + "/openapi.json", timeout=CLIENT_TIMEOUT)
+
+
+def test_cli_refuses_a_public_host_with_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_smooth.server", "--host", "0.0.0.0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: LocalServer listens on loopback only")
+    assert "Traceback" not in done.stderr

@@ -6,9 +6,11 @@ Prints the base URL (for ``SMOOTH_BASE_URL`` / ``--smooth-base-url``) and the AP
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from collections.abc import Sequence
 
+from .discovery import BrowserNotFoundError
 from .local import LocalServer
 
 
@@ -39,24 +41,32 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    server = LocalServer(
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        browser=args.browser,
-        headless=not args.headed,
-        idle_timeout=args.idle_timeout,
-    )
-    with server:
+    try:
+        server = LocalServer(
+            host=args.host,
+            port=args.port,
+            api_key=args.api_key,
+            browser=args.browser,
+            headless=not args.headed,
+            idle_timeout=args.idle_timeout,
+        ).start()
+    except KeyboardInterrupt:  # Ctrl-C during start-up; start() already cleaned up
+        return 130
+    except (ValueError, OSError, RuntimeError, BrowserNotFoundError) as exc:
+        # A bad option, a port in use, no browser or one that fails: one line, no traceback.
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    try:
         print(f"Smooth local backend listening on {server.url}")
         print(f"  base URL: {server.base_url}")
         print(f"  API key:  {server.api_key}")
         print(f"  e.g. SMOOTH_BASE_URL={server.base_url} CIRCLEMIND_API_KEY={server.api_key}")
         print("Press Ctrl-C to stop.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopping", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+    finally:
+        server.stop()
     return 0
 
 
