@@ -3,30 +3,27 @@
 Each documented operation gets bounded hypothesis examples: valid bodies from the schema,
 arbitrary JSON, non-JSON bytes and empty bodies; ids of real tasks or made-up ones; valid,
 wrong or missing API keys. Every reply must be below 500, have a documented status, and match
-the documented shape. The app runs under uvicorn in a thread on 127.0.0.1 with a canned
-executor, so this needs no browser; an unhandled server exception shows up as a 500.
+the documented shape. ``LocalServer`` runs with a canned executor, so this needs no browser;
+an unhandled server exception shows up as a 500.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from pytest_smooth.server.app import create_app
 from pytest_smooth.server.executor import ReplySink
 from pytest_smooth.server.executor import SessionSpec
+from pytest_smooth.server.local import LocalServer
 from pytest_smooth.server.openapi import openapi_document
 from pytest_smooth.server.store import Store
 from pytest_smooth.server.store_routes import ROUTES
@@ -91,32 +88,19 @@ class Api:
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
     executor = CannedExecutor()
-    store = Store(executor, root_url="http://127.0.0.1")
-    config = uvicorn.Config(
-        create_app(store, api_key=KEY), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        threading.Event().wait(0.02)
-    assert server.started, "uvicorn did not start within 30 s"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            api = Api(client, store, executor)
-            headers = {"apikey": KEY}
-            for body in ({}, {"task": "say hi"}, {"device": "mobile"}):
-                reply = client.post("/api/v1/task", json=body, headers=headers)
-                api.ids.append(reply.json()["r"]["id"])
-            client.delete(f"/api/v1/task/{api.ids[2]}", headers=headers)
-            reply = client.post("/api/v1/profile", json={"id": "p1"}, headers=headers)
+    with (
+        LocalServer(api_key=KEY, executor=executor) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        api = Api(client, server.store, executor)
+        headers = {"apikey": KEY}
+        for body in ({}, {"task": "say hi"}, {"device": "mobile"}):
+            reply = client.post("/api/v1/task", json=body, headers=headers)
             api.ids.append(reply.json()["r"]["id"])
-            yield api
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+        client.delete(f"/api/v1/task/{api.ids[2]}", headers=headers)
+        reply = client.post("/api/v1/profile", json={"id": "p1"}, headers=headers)
+        api.ids.append(reply.json()["r"]["id"])
+        yield api
 
 
 def _query_value(schema: dict[str, Any]) -> st.SearchStrategy[str]:
