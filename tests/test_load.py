@@ -65,7 +65,8 @@ class ServerProcess:
                     self.base_url = found.group(1)
 
         # A reader thread keeps the pipe drained for the whole run (a full pipe blocks the server).
-        threading.Thread(target=read, daemon=True).start()
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
         wait_for(lambda: self.base_url or self.proc.poll() is not None, timeout=START_WAIT)
         assert self.base_url, f"the backend did not start within {START_WAIT} s: {''.join(lines)}"
         self.url = self.base_url.removesuffix("/api/")
@@ -105,6 +106,9 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        self._reader.join(timeout=10)  # it ends at EOF, once the server is gone
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 @pytest.fixture(scope="module")
