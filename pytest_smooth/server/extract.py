@@ -95,7 +95,13 @@ QUIET_MS = 120.0  # DOM quiet this long after load before a read counts
 RECENT_MS = 1000.0  # a page loaded or changed this recently may still be filling
 SETTLE_LIMIT = 3.0  # seconds spent re-reading an incomplete result, at most
 POLL_INTERVAL = 0.08
-_JS_FILES = ("extract_dom.js", "extract_tables.js", "extract_pairs.js", "extract_read.js")
+_JS_FILES = (
+    "extract_state.js",
+    "extract_dom.js",
+    "extract_tables.js",
+    "extract_pairs.js",
+    "extract_read.js",
+)
 
 
 def _read_js(name: str) -> str:
@@ -107,6 +113,12 @@ def reader_source() -> str:
     """Return the reader as one JavaScript function ``(args) => result`` for page.evaluate."""
     body = "\n".join(_read_js(name) for name in _JS_FILES)
     return "(args) => {\n" + body + "\nreturn main(args);\n}"
+
+
+@lru_cache(maxsize=1)
+def probe_source() -> str:
+    """Return the cheap check of the page's settle state, run between reads."""
+    return "() => {\n" + _read_js("extract_state.js") + "\nreturn settleState();\n}"
 
 
 # For the executor's ``context.add_init_script``: counts short timers and fetches in flight
@@ -140,37 +152,67 @@ async def extract(
     node = normalise_schema(schema)
     if prompt is not None and not isinstance(prompt, str):
         raise ExtractError(f"prompt must be a string or null, got {type(prompt).__name__}")
-    source = reader_source()
     start = time.monotonic()
     hard = start + timeout
     soft = start + min(timeout, SETTLE_LIMIT)
-    args = {"schema": node, "prompt": prompt}
+    reading = _Reading(page, {"schema": node, "prompt": prompt}, hard, timeout)
+    state = await reading.read(soft)
     while True:
-        remaining = hard - time.monotonic()
-        if remaining <= 0:
-            raise ExtractError(f"extract did not finish within {timeout} s")
-        try:
-            state = await asyncio.wait_for(page.evaluate(source, args), remaining)
-        except asyncio.TimeoutError:
-            raise ExtractError(f"extract did not finish within {timeout} s") from None
-        except Exception as exc:
-            if _destroyed(exc) and time.monotonic() < soft:
-                await asyncio.sleep(POLL_INTERVAL)
-                continue
-            raise
         if state.get("error"):
             raise ExtractError(state["error"])
         young = time.monotonic() < soft
+        value = None if state.get("missing") else build_value(state.get("tree"), node)
         if state.get("missing"):
-            if young:
-                await asyncio.sleep(POLL_INTERVAL)
-                continue
-            raise ExtractError(f"prompt selector {state['missing']!r} matched no visible element")
-        value = build_value(state.get("tree"), node)
-        if young and float(state.get("quiet", 0)) < QUIET_MS:
+            if not young:
+                missing = state["missing"]
+                raise ExtractError(f"prompt selector {missing!r} matched no visible element")
+        elif not young or (
+            float(state.get("quiet", 0)) >= QUIET_MS
+            and (is_complete(value, node) or not _still_filling(state))
+        ):
+            return value
+        await asyncio.sleep(POLL_INTERVAL)
+        state = await reading.refresh(state, soft)
+
+
+class _Reading:
+    """The reads of one extract: a full read only when the DOM changed since the last one."""
+
+    def __init__(self, page: Page, args: dict[str, Any], hard: float, timeout: float) -> None:
+        self.page = page
+        self.args = args
+        self.hard = hard
+        self.timeout = timeout
+
+    async def _evaluate(self, source: str, *args: Any) -> Any:
+        remaining = self.hard - time.monotonic()
+        if remaining <= 0:
+            raise ExtractError(f"extract did not finish within {self.timeout:g} s")
+        try:
+            return await asyncio.wait_for(self.page.evaluate(source, *args), remaining)
+        except asyncio.TimeoutError:
+            raise ExtractError(f"extract did not finish within {self.timeout:g} s") from None
+
+    async def read(self, soft: float) -> dict[str, Any]:
+        while True:
+            try:
+                state: dict[str, Any] = await self._evaluate(reader_source(), self.args)
+                return state
+            except ExtractError:
+                raise
+            except Exception as exc:
+                if not _destroyed(exc) or time.monotonic() >= soft:
+                    raise
             await asyncio.sleep(POLL_INTERVAL)
-            continue
-        if young and not is_complete(value, node) and _still_filling(state):
-            await asyncio.sleep(POLL_INTERVAL)
-            continue
-        return value
+
+    async def refresh(self, last: dict[str, Any], soft: float) -> dict[str, Any]:
+        try:
+            probe: dict[str, Any] = await self._evaluate(probe_source())
+        except ExtractError:
+            raise
+        except Exception as exc:
+            if not _destroyed(exc):
+                raise
+            return await self.read(soft)
+        same = all(probe.get(k) == last.get(k) for k in ("changes", "url", "ready"))
+        return {**last, **probe} if same else await self.read(soft)

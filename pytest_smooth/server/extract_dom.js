@@ -8,7 +8,7 @@ const ID_ATTRS = ["data-testid", "data-test-id", "data-test", "data-qa", "data-c
 const SYNONYMS = {qty: "quantity", desc: "description", tel: "phone", telephone: "phone",
   addr: "address", img: "image", amt: "amount", cnt: "count", num: "number", pic: "image"};
 const cache = {vis: new Map(), text: new Map(), disp: new Map(), pairs: new Map(), elems: new Map(),
-  short: new Map()};
+  short: new Map(), ids: new Map(), names: new Map()};
 
 function isVisible(el) {
   let v = cache.vis.get(el);
@@ -80,7 +80,7 @@ function text(el) { return collapse(rawText(el)); }
 function lines(el) { return rawText(el).split("\n").map(collapse).filter(Boolean); }
 
 function rawWords(s) {
-  return String(s).replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, "$1 $2")
+  return String(s).replace(/[:*]+\s*$/, "").replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, "$1 $2")
     .replace(/(\p{Lu}+)(\p{Lu}\p{Ll})/gu, "$1 $2").toLowerCase()
     .split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 }
@@ -95,7 +95,12 @@ function singular(w) {
   return t;
 }
 
-function words(s) { return rawWords(s).map((w) => singular(SYNONYMS[w] || w)); }
+const wordCache = new Map();
+function words(s) {
+  let w = wordCache.get(s);
+  if (!w) { w = rawWords(s).map((x) => singular(SYNONYMS[x] || x)); wordCache.set(s, w); }
+  return w;
+}
 
 // A property as the matcher sees it: each name as singular words, joined, and as written.
 function makeProp(names) {
@@ -111,7 +116,7 @@ function makeProp(names) {
 // property's last words ("Email" for customer_email); 0: no match.
 function score(label, prop) {
   if (!prop || label == null) return 0;
-  const lw = words(String(label).replace(/[:*]+\s*$/, ""));
+  const lw = words(String(label));
   if (!lw.length || lw.length > 8) return 0;
   const lk = lw.join("");
   let best = 0;
@@ -145,21 +150,39 @@ function elems(S) {
 
 // Identifier matches of a property among the elements of S: [{el, score, cls, attr}].
 function identMatches(S, prop) {
-  const out = [];
-  for (const el of elems(S)) {
-    if (el.localName === "label") continue;
-    let best = 0; let attr = null;
+  let byProp = cache.ids.get(S);
+  if (!byProp) { byProp = new Map(); cache.ids.set(S, byProp); }
+  let out = byProp.get(prop);
+  if (!out) { out = findIdents(S, prop); byProp.set(prop, out); }
+  return out;
+}
+
+// Each element's names (identifier attributes, then classes), read once per document.
+function namesOf(el) {
+  let n = cache.names.get(el);
+  if (n) return n;
+  n = {ids: [], cls: [...el.classList]};
+  if (el.localName !== "label") {
     for (const a of ID_ATTRS) {
       const v = el.getAttribute(a);
-      if (!v) continue;
-      const parts = a === "itemprop" ? v.split(/\s+/) : [v];
-      for (const part of parts) {
-        const s = score(part, prop);
-        if (s > best) { best = s; attr = part; }
-      }
+      if (v) n.ids.push(...(a === "itemprop" ? v.split(/\s+/) : [v]));
+    }
+  } else n.cls = [];
+  cache.names.set(el, n);
+  return n;
+}
+
+function findIdents(S, prop) {
+  const out = [];
+  for (const el of elems(S)) {
+    const n = namesOf(el);
+    let best = 0; let attr = null;
+    for (const part of n.ids) {
+      const s = score(part, prop);
+      if (s > best) { best = s; attr = part; }
     }
     if (best >= 2) { out.push({el, score: best, cls: false, attr}); continue; }
-    for (const c of el.classList) {
+    for (const c of n.cls) {
       const s = score(c, prop);
       if (s > best) { best = s; attr = c; }
     }
@@ -176,7 +199,12 @@ function scopeDepth(el, S) {
   return d;
 }
 
-function outermost(list) { return list.filter((el) => !list.some((o) => o !== el && o.contains(el))); }
+// The elements of a document-ordered list that no other element of the list contains.
+function outermost(list) {
+  const keep = [];
+  for (const el of list) if (!keep.length || !keep[keep.length - 1].contains(el)) keep.push(el);
+  return keep;
+}
 
 function choiceText(input) {
   const lab = input.labels && input.labels[0];

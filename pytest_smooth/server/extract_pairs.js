@@ -99,6 +99,8 @@ function kvPairs(S) {
   for (let i = all.length - 1; i >= 0; i--) {
     const el = all[i];
     if (isControl(el)) continue;
+    // Big containers repeat what their children already said.
+    if (rawText(el).length > 4000) continue;
     const ls = lines(el);
     if (ls.length > 60) continue;
     ls.forEach((line, j) => {
@@ -121,7 +123,10 @@ function prefixValues(S, prop) {
   const out = [];
   for (const line of cache.short.get(S) || []) {
     const toks = line.split(" ");
+    const squashed = line.toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
     for (const n of prop.names) {
+      // Stems are prefixes of the written words (but for y -> i): a cheap first filter.
+      if (!n.w.length || !squashed.startsWith(n.w[0].slice(0, -1))) continue;
       for (let i = 1; i < toks.length; i++) {
         const k = words(toks.slice(0, i).join(" ")).join("");
         if (k === n.k) out.push(toks.slice(i).join(" "));

@@ -246,22 +246,6 @@ function resolvePrompt(prompt) {
   return missing === null ? {els: [root]} : {els: [], missing};
 }
 
-function settleState() {
-  if (!window.__smoothSettle) {
-    const s = {last: 0};
-    new MutationObserver(() => { s.last = performance.now(); })
-      .observe(document, {subtree: true, childList: true, characterData: true});
-    window.__smoothSettle = s;
-  }
-  const nav = performance.getEntriesByType("navigation")[0];
-  const loaded = nav && nav.loadEventEnd ? nav.loadEventEnd : performance.now();
-  return {
-    quiet: performance.now() - Math.max(window.__smoothSettle.last, loaded),
-    age: performance.now(),
-    ready: document.readyState,
-    pending: typeof window.__smoothPending === "number" ? window.__smoothPending : null,
-  };
-}
 
 function main(args) {
   const node = args.schema;
