@@ -1,9 +1,12 @@
-"""The executor on a browser it did not launch: Chromium started by hand, reached over CDP."""
+"""The executor on a browser it did not launch (reached over CDP), and after a browser crash."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import selectors
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +71,34 @@ async def test_a_browser_reached_over_cdp_serves_sessions(cdp_endpoint: str) -> 
         assert await session.js("navigator.maxTouchPoints > 0") is True
         assert executor.browser_pid is None  # not ours: nothing to report
         await session.close()
+    finally:
+        await executor.stop()
+    assert executor.context_count() == 0
+
+
+@pytest.mark.browser
+@pytest.mark.asyncio
+async def test_a_crashed_browser_is_replaced_for_new_sessions() -> None:
+    executor = PlaywrightExecutor(find_browser(), prewarm=1)
+    await executor.start()
+    sink = RecordingSink()
+    try:
+        before = open_session(executor, sink)
+        await before.ok("goto", {"url": "data:text/html,<title>Before</title>"})
+        crashed = executor.browser_pid
+        assert crashed is not None
+        os.kill(crashed, signal.SIGKILL)
+        await asyncio.wait_for(executor.disconnected.wait(), 30)
+
+        code, message = await before.act("evaluate_js", {"js": "1"})
+        assert code == 400
+        assert "closed" in message
+
+        after = open_session(executor, sink)
+        await after.ok("goto", {"url": "data:text/html,<title>After</title>"})
+        assert await after.js("document.title") == "After"
+        assert executor.browser_pid not in (None, crashed)
+        await after.close()
     finally:
         await executor.stop()
     assert executor.context_count() == 0

@@ -25,12 +25,11 @@ from .._constants import ENV_LLM_API_KEY
 from .._constants import ENV_LLM_MODEL
 from .._constants import ENV_LLM_URL
 from .actions import ActionFailed
-from .discovery import CHROMIUM_ARGS
+from .evidence import EvidenceStore
+from .launch import open_browser
 from .pool import ContextPool
-from .pool import browser_pids
 from .profiles import ProfileHandoff
 from .session import BrowserSession
-from .session import Evidence
 from .traces import TraceRecorder
 
 if TYPE_CHECKING:
@@ -44,11 +43,6 @@ if TYPE_CHECKING:
     from .llm import LLMClient
 
 logger = logging.getLogger("pytest_smooth.server")
-
-# Evidence of this many finished sessions is kept (frames in memory, traces on disk).
-KEEP_EVIDENCE = 200
-# ... and their frames take at most this much memory together.
-EVIDENCE_BYTES = 256 * 1024 * 1024
 
 
 class PlaywrightExecutor:
@@ -73,13 +67,15 @@ class PlaywrightExecutor:
         self._started: asyncio.Future[None] | None = None
         self._stopping = False
         self._sessions: dict[str, BrowserSession] = {}
-        self._evidence: dict[str, Evidence] = {}
+        self.evidence = EvidenceStore()
         self.pool = ContextPool(prewarm, self._running_browser)
         self.profiles = ProfileHandoff()
         self._background: set[asyncio.Task[Any]] = set()
         self._sink: ReplySink | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="smooth-evidence-"))
         self.browser_pid: int | None = None
+        self.disconnected = asyncio.Event()  # set when the current browser goes away
+        self._relaunch = asyncio.Lock()
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -90,30 +86,29 @@ class PlaywrightExecutor:
         started = self._started_future()
         try:
             self._pw = await async_playwright().start()
-            chromium = self._pw.chromium
-            kind, where = self.target.kind, self.target.location
-            before = browser_pids() if kind in ("executable", "playwright") else set()
-            if kind == "connect":
-                self._browser = await chromium.connect(where)
-            elif kind == "cdp":
-                self._browser = await chromium.connect_over_cdp(where)
-            else:
-                self._browser = await chromium.launch(
-                    executable_path=where if kind == "executable" else None,
-                    args=list(CHROMIUM_ARGS),
-                    headless=self.headless,
-                )
+            await self._open_browser()
         except BaseException as exc:
             if not started.done():
                 started.set_exception(RuntimeError(f"could not start the browser: {exc}"))
                 started.exception()  # retrieved here; sessions re-raise it themselves
             raise
-        if kind in ("executable", "playwright"):
-            # Ours is the one that was not there before (None if that is ambiguous).
-            new = browser_pids() - before
-            self.browser_pid = new.pop() if len(new) == 1 else None
         started.set_result(None)
         self.pool.refill("desktop")
+
+    async def _open_browser(self) -> Browser:
+        assert self._pw is not None
+        browser, self.browser_pid = await open_browser(
+            self._pw, self.target, headless=self.headless
+        )
+        self._browser = browser
+        self.disconnected = asyncio.Event()
+        browser.on("disconnected", lambda _b: self._on_disconnected(browser))
+        return browser
+
+    def _on_disconnected(self, browser: Browser) -> None:
+        if browser is self._browser:
+            self.pool.discard()  # their contexts died with the browser
+            self.disconnected.set()
 
     def _started_future(self) -> asyncio.Future[None]:
         if self._started is None:
@@ -121,11 +116,16 @@ class PlaywrightExecutor:
         return self._started
 
     async def _running_browser(self) -> Browser:
+        """Return the browser, launching a new one if it crashed (not once stopping)."""
         await self._started_future()
-        browser = self._browser
-        if browser is None or not browser.is_connected():
-            raise RuntimeError("the browser is not running (it was stopped or crashed)")
-        return browser
+        async with self._relaunch:
+            browser = self._browser
+            if browser is not None and browser.is_connected():
+                return browser
+            if self._stopping or self._pw is None:
+                raise RuntimeError("the browser is not running (the local backend is stopping)")
+            logger.warning("the browser disconnected (crashed?); launching a new one")
+            return await self._open_browser()
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Close every session, pooled context and the browser, within ``timeout`` seconds."""
@@ -182,8 +182,7 @@ class PlaywrightExecutor:
 
     def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
         self._sink = sink
-        evidence = Evidence()
-        self._keep_evidence(spec.task_id, evidence)
+        evidence = self.evidence.add(spec.task_id)
         session = BrowserSession(
             spec, sink, evidence, action_timeout=self.action_timeout, llm=self.llm
         )
@@ -282,17 +281,6 @@ class PlaywrightExecutor:
 
     # --- EvidenceSource ---------------------------------------------------------------------
 
-    def _keep_evidence(self, task_id: str, evidence: Evidence) -> None:
-        """Register a session's evidence; drop the oldest finished ones past the budgets."""
-        self._evidence[task_id] = evidence
-        finished = [k for k, e in self._evidence.items() if not e.open]  # oldest first
-        kept_bytes = sum(self._evidence[k].frames.size_bytes for k in finished)
-        while finished and (len(self._evidence) > KEEP_EVIDENCE or kept_bytes > EVIDENCE_BYTES):
-            dropped = self._evidence.pop(finished.pop(0))
-            kept_bytes -= dropped.frames.size_bytes
-            if dropped.trace is not None:
-                dropped.trace.delete()
-
     async def screenshot(self, task_id: str) -> bytes:
         session = self._sessions.get(task_id)
         if session is None or session.closed or session.warm is None:
@@ -300,21 +288,17 @@ class PlaywrightExecutor:
         return await session.warm.page.screenshot(type="png", timeout=self.action_timeout * 1000)
 
     async def trace_zip(self, task_id: str) -> bytes | None:
-        evidence = self._evidence.get(task_id)
-        trace = evidence.trace if evidence is not None else None
-        if evidence is None or trace is None:
-            return None
-        if evidence.open:
-            return await trace.export()
-        return trace.merged() if trace.chunks else None
+        return await self.evidence.trace_zip(task_id)
 
     def frames(self, task_id: str) -> list[tuple[int, bytes]]:
-        evidence = self._evidence.get(task_id)
-        return evidence.frames.frames if evidence is not None else []
+        return self.evidence.frames(task_id)
 
     def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
-        evidence = self._evidence.get(task_id)
-        return evidence.frames.latest if evidence is not None else None
+        return self.evidence.latest_frame(task_id)
+
+    def is_open(self, task_id: str) -> bool:
+        """Whether the task's browser session is still open."""
+        return self.evidence.is_open(task_id)
 
     def page_of(self, task_id: str) -> Page | None:
         """Return the open session's Playwright page (for diagnostics and tests), else None."""
@@ -326,14 +310,11 @@ class PlaywrightExecutor:
         session = self._sessions.get(task_id)
         if session is None:
             return True
-        pending = [t for t in (session.runner, session.closing) if t is not None]
-        done, _ = await asyncio.wait(pending, timeout=timeout) if pending else (set(), set())
-        return len(done) == len(pending) and session.evidence.open is False
-
-    def is_open(self, task_id: str) -> bool:
-        """Whether the task's browser session is still open."""
-        evidence = self._evidence.get(task_id)
-        return evidence is not None and evidence.open
+        try:
+            await asyncio.wait_for(session.torn_down.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
 
 def _make_llm(url: str | None, model: str | None) -> LLMClient | None:

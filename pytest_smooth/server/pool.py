@@ -8,11 +8,8 @@ use) and refills in the background, one context at a time so it never starves li
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 from collections.abc import Awaitable
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -98,6 +95,12 @@ class ContextPool:
                 return
             ready.append(warm)
 
+    def discard(self) -> None:
+        """Forget the prewarmed contexts (their browser is gone) and refill from scratch."""
+        self._ready.clear()
+        for device in list(self._refills):
+            self.refill(device)
+
     async def close(self) -> None:
         """Stop refilling and close every pooled context."""
         self._closed = True
@@ -108,27 +111,3 @@ class ContextPool:
         pooled = [w for ready in self._ready.values() for w in ready]
         self._ready.clear()
         await asyncio.gather(*(w.context.close() for w in pooled), return_exceptions=True)
-
-
-def browser_pids() -> set[int]:
-    """Pids of the main processes of Chromiums launched by Playwright from this process (Linux)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return set()
-    parents: dict[int, int] = {}
-    argvs: dict[int, list[bytes]] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            stat = (entry / "stat").read_text()
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-            argvs[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")
-    me = os.getpid()
-    found = set()
-    for pid, parent in parents.items():
-        argv = argvs.get(pid, [])
-        is_main = not any(a.startswith(b"--type=") for a in argv)
-        if parents.get(parent) == me and is_main and b"--remote-debugging-pipe" in argv:
-            found.add(pid)
-    return found

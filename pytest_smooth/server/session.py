@@ -152,6 +152,8 @@ class BrowserSession:
 
     async def run_action(self, event_id: str, action: str, action_input: dict[str, Any]) -> None:
         """Execute one action and post its reply (200 / 400 / 500)."""
+        from playwright.async_api import Error as PlaywrightError
+
         started = time.monotonic()
         secrets = _secret_values(action_input) if action == "run_task" else []
         try:
@@ -159,6 +161,10 @@ class BrowserSession:
             value = await self._dispatch(action, action_input)
         except ActionFailed as exc:
             self.sink.post_reply(self.task_id, event_id, 400, _redact(exc.message, secrets))
+            return
+        except PlaywrightError as exc:  # the page or browser went away under the action
+            text = f"{action} failed: {actions.playwright_message(exc)}"
+            self.sink.post_reply(self.task_id, event_id, 400, _redact(text, secrets))
             return
         except Exception as exc:  # our bug, not the user's: code 500 with the cause
             text = _redact(f"internal error in {action}: {type(exc).__name__}: {exc}", secrets)
