@@ -1,0 +1,138 @@
+"""The plugin end to end on real Chromium: failure evidence, xdist, Ctrl-C (subprocess runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_smooth.server.discovery import BrowserNotFoundError
+from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.local import LocalServer
+from tests.fixtures_server import StaticSite
+from tests.plugin_helpers import clean_env
+from tests.plugin_helpers import cloud_args
+from tests.plugin_helpers import decode_png
+from tests.plugin_helpers import write_ini
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT = 300  # seconds for one inner run; the machine may be busy
+SHOP = """<!doctype html><html><head><title>Shop</title></head>
+<body style="margin:0;background:#c03030"><h1 style="color:#fff;font-size:80px">Smooth Shop</h1>
+</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def shop_url(static_site: StaticSite) -> str:
+    try:
+        find_browser()
+    except BrowserNotFoundError as exc:
+        pytest.skip(f"no browser for the local backend: {exc}")
+    return static_site.page("plugin/shop.html", SHOP)
+
+
+@pytest.fixture(autouse=True)
+def _inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env(monkeypatch)
+    # pytester points HOME elsewhere; keep Playwright's downloaded browsers findable.
+    cache = Path.home() / ".cache" / "ms-playwright"
+    if "PLAYWRIGHT_BROWSERS_PATH" not in os.environ and cache.is_dir():
+        monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(cache))
+    write_ini(pytester)
+
+
+def failing_module(url: str) -> str:
+    return f"""
+def test_shop(smooth_session):
+    smooth_session.goto({url!r})
+    assert smooth_session.evaluate_js("document.title") == "Shop"
+    assert smooth_session.evaluate_js("document.title") == "Cart", "wrong page"
+"""
+
+
+def check_artifacts(folder: Path) -> None:
+    """events.json with the test's actions, a trace, and a screenshot showing the page."""
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "events.json",
+        "screenshot.png",
+        "trace.zip",
+    ]
+    events = json.loads((folder / "events.json").read_text())
+    actions = [e["action"] for e in events["sessions"][0]["events"]]
+    assert actions == ["goto", "evaluate_js", "evaluate_js"]
+    assert (folder / "trace.zip").read_bytes()[:2] == b"PK"
+    width, height, pixels = decode_png((folder / "screenshot.png").read_bytes())
+    assert width >= 300
+    assert height >= 200
+    colours = Counter(pixels)
+    assert len(colours) > 2  # not blank: background and text
+    (r, g, b), _ = colours.most_common(1)[0]
+    assert (r, g, b) == (0xC0, 0x30, 0x30)  # the page's own background fills most of it
+
+
+def test_failure_report_on_the_local_backend(pytester: pytest.Pytester, shop_url: str) -> None:
+    pytester.makepyfile(test_shop=failing_module(shop_url))
+    result = pytester.runpytest_subprocess("--junitxml=out.xml", timeout=RUN_TIMEOUT)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- smooth -*",
+            "session task_* (smooth_session) status=running credits=*",
+            "  #  action       input*outcome*duration*credits",
+            f"  1  goto         url={shop_url}*ok*",
+            "  2  evaluate_js  js=document.title args=null*ok*",
+            "artifacts: *test_shop.py-test_shop (events.json, screenshot.png, trace.zip)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*= smooth =*",
+            "FAILED test_shop.py::test_shop: session task_*",
+            "  recording_url: http://127.0.0.1:*/recording/task_*?token=*",
+            "1 session(s) opened, 1 closed",
+        ]
+    )
+    check_artifacts(pytester.path / "smooth-results" / "test_shop.py-test_shop")
+    assert "smooth_recording_url" in (pytester.path / "out.xml").read_text()
+
+
+def test_xdist_two_workers(pytester: pytest.Pytester, shop_url: str) -> None:
+    pytester.makepyfile(test_one=failing_module(shop_url), test_two=failing_module(shop_url))
+    result = pytester.runpytest_subprocess("-n", "2", timeout=RUN_TIMEOUT)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["2 session(s) opened, 2 closed"])
+    for name in ("test_one", "test_two"):
+        result.stdout.fnmatch_lines([f"FAILED {name}.py::test_shop: session task_*"])
+        check_artifacts(pytester.path / "smooth-results" / f"{name}.py-test_shop")
+
+
+@pytest.fixture
+def own_server(shop_url: str) -> Iterator[LocalServer]:  # noqa: ARG001  (browser check)
+    with LocalServer(prewarm=0) as server:
+        yield server
+
+
+def test_ctrl_c_leaves_no_open_session(
+    pytester: pytest.Pytester, shop_url: str, own_server: LocalServer
+) -> None:
+    pytester.makepyfile(
+        test_interrupted=f"""
+        def test_interrupted(smooth_session, new_smooth_session):
+            smooth_session.goto({shop_url!r})
+            new_smooth_session().goto({shop_url!r})
+            raise KeyboardInterrupt
+
+        def test_never_runs(smooth_session):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(*cloud_args(own_server), timeout=RUN_TIMEOUT)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["2 session(s) opened, 2 closed"])
+    result.stdout.fnmatch_lines(["*test_interrupted.py:4: KeyboardInterrupt"])
+    assert own_server.stats()["open_sessions"] == 0
