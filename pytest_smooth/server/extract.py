@@ -2,41 +2,50 @@
 
 ``await extract(page, schema, prompt)`` reads the values a JSON schema asks for from the DOM of
 a Playwright page, with no model: the property names and types guide where to look. The DOM is
-read by one ``page.evaluate`` per attempt (``extract_dom.js``, ``extract_pairs.js``,
-``extract_read.js``); the values are coerced in Python (``extract_coerce.py``).
+read by one ``page.evaluate`` per attempt (``extract_state.js``, ``extract_dom.js``,
+``extract_tables.js``, ``extract_pairs.js``, ``extract_read.js``, joined into one function);
+the schema is normalised (``extract_schema.py``) and the values coerced
+(``extract_coerce.py``) in Python.
 
 Rules the reader follows
 ------------------------
 
 Names. A property matches a name on the page loosely: case, ``_``, ``-``, spaces and camelCase
-do not matter, nor a plural ``s`` (``renews_on`` = "Renews on", ``priceCurrency`` =
-``pricecurrency``, ``tags`` = ``tag``). A label containing all the property's words also matches
-("Email address" for ``email``), after exact matches; so does a label equal to the property's
-last words ("Email" for ``customer_email``), after those. A property's schema ``title`` is a
-second name.
+do not matter, nor singular/plural (``renews_on`` = "Renews on", ``priceCurrency`` =
+``pricecurrency``, ``tags`` = ``tag``, ``sizes`` = ``size``). A label containing all the
+property's words also matches ("Email address" for ``email``), after exact matches; so does a
+label equal to the property's last words ("Email" for ``customer_email``), after those. A
+property's schema ``title`` is a second name.
 
 Where a value comes from, best first:
 
 1. an element whose ``data-testid`` (or ``data-test``, ``data-qa``, ``data-cy``), ``itemprop``,
-   ``name``, ``id``, ``aria-label`` or ``placeholder`` is the property name (microdata of the
-   nearest ``itemscope`` first);
+   ``name``, ``id``, ``aria-label``, ``placeholder`` or ``rel`` is the property name (microdata
+   of the nearest ``itemscope`` first);
 2. a label/value pair whose label is the property name: ``<label for>`` or a wrapping
    ``<label>`` and its form control, ``<fieldset>``/``<legend>``, ``aria-labelledby``,
-   ``<dt>``/``<dd>``, a two-column table row (``th``/``td``), the header and cells of a table
-   with one data row, a table's ``<caption>``, "Key: value" text (also "Key — value", and
-   "Key:" followed by the value on the next line; the deepest element showing it), a short
-   label element followed by its value element, a heading followed by its content;
+   ``<dt>``/``<dd>``, a two-cell table row (``th``/``td``, footer rows too), the header and
+   cells of a table with one data row, a table's ``<caption>``, "Key: value" text (also
+   "Key — value", "Key:" then the value on the next line, "Order #1042" for ``order``,
+   ``order_number`` or ``order_id``, "1.2k followers" for ``followers``; the deepest element
+   showing it), an element made of a short label and its value (``<p>Status <b>Shipped</b>
+   </p>``, ``<div><span>Total</span><span>$12</span></div>``, ``<p><b>Seat</b> 14C</p>``),
+   a heading exactly named after the property followed by its content;
 3. an element with the property name as a class;
 4. the same sources with the looser matches above;
 5. for ``title``/``name``/``heading``/``headline`` properties: the headings (``h1``, then
    ``h2``...), then ``<title>`` (in a repeated item: its first link, bold text, or text line);
-6. for ``url``/``link``/``href`` (``<a href>``) and ``image``/``src``/``logo``... (``<img src>``)
-   properties in an item or a nested object: its first link or image.
+   then a short line starting with the property name ("Terminal 2" for ``terminal``);
+6. in a repeated item or a nested object: for ``url``/``link``/``href`` (``<a href>``) and
+   ``image``/``src``/``logo``... (``<img src>``) properties its first link or image, for
+   ``description``/``summary``/``snippet``/``text``... properties its first paragraph.
 
 Values. A form control gives its value: an input's value, a checkbox its checked state, a
 radio group the label of its checked radio, a select its selected option's text, a textarea its
-text. Another element gives its visible text (whitespace collapsed), and in an element named
-after the property, the value after its "Label:". The first candidate that fits the type wins:
+text. Another element gives its visible text, whitespace collapsed (first without struck-out
+``<del>``/``<s>`` parts: the price now, not the old one); in an element named after the
+property, the value after its "Label:"; ``aria-checked``/``aria-pressed`` give booleans.
+The first candidate that fits the type wins:
 numbers from text with currency signs and thousands separators ("$1,299.50" -> 1299.5,
 "In stock: 12" -> 12, "1 299,50 €" -> 1299.5, "1.2k" -> 1200); integers only from whole
 numbers; booleans from checked state, aria-checked, or yes/no, true/false, on/off, ✓/✗; enums
@@ -49,9 +58,10 @@ rows, select options, checked boxes or repeated children; elements named after t
 a ``<dt>`` with several ``<dd>``, or "Tags: a, b, c" text, gives its parts; a table column
 headed by the property name gives its cells. Without a name on the page, an array of objects
 comes from the repeated structure whose items show most of the item's properties (table rows,
-with the header mapped to property names; elements sharing an ``itemtype``, ``data-testid``,
-or tag and class under one parent), and an array of strings from the one list of the page
-outside nav/header/footer/aside.
+native or ARIA ``role=table``/``row``/``cell``, with the header mapped to property names and
+footer rows left out; elements sharing an ``itemtype``, ``data-testid``, or tag and class
+under one parent), and an array of strings from the one list of the page outside
+nav/header/footer/aside (in an item: its list).
 
 Nested objects are read inside the element named after the property (by the attributes above,
 by tag, e.g. ``<address>`` for ``address``, or by a heading or label); if there is none, from
@@ -64,8 +74,11 @@ array schema, several matches are the items); other prompts are ignored. Hidden 
 and styles are never read.
 
 Waiting. Extract waits until the DOM has been quiet for ``QUIET_MS`` after load, then reads.
+Between reads a cheap probe checks for changes; the DOM is read again only when it changed
+(nodes, text, or a class/style/hidden attribute that shows content).
 While the result is incomplete (a null or an empty array) and the page loaded or changed less
-than ``RECENT_MS`` ago, is still loading, or has pending timers or fetches
+than ``RECENT_MS`` ago, is still loading, shows that it is (``aria-busy``, a spinner or
+"Loading…" text), or has pending timers or fetches
 (``window.__smoothPending``, kept when the executor installs ``SETTLE_INIT_SCRIPT``), it reads
 again, up to ``min(timeout, SETTLE_LIMIT)`` seconds. So a page that fills itself within about a
 second of load is read complete, and a property that is really absent costs at most that wait.
@@ -129,7 +142,8 @@ SETTLE_INIT_SCRIPT = _read_js("extract_settle.js")
 def _still_filling(state: dict[str, Any]) -> bool:
     pending = state.get("pending")
     return (
-        float(state.get("quiet", 0)) < RECENT_MS
+        bool(state.get("busy"))
+        or float(state.get("quiet", 0)) < RECENT_MS
         or state.get("ready") != "complete"
         or (isinstance(pending, (int, float)) and pending > 0)
     )

@@ -20,5 +20,22 @@ function settleState() {
     url: location.href,
     ready: document.readyState,
     pending: typeof window.__smoothPending === "number" ? window.__smoothPending : null,
+    busy: pageBusy(),
   };
+}
+
+// Whether the page shows that it is still loading: aria-busy, a spinner, or "Loading…" text.
+function pageBusy() {
+  const root = document.body;
+  if (!root) return true;
+  const shows = (el) => !el.checkVisibility || el.checkVisibility({checkVisibilityCSS: true});
+  const marks = root.querySelectorAll("[aria-busy=true],.spinner,.loading,.loader,.skeleton");
+  for (const el of marks) if (shows(el)) return true;
+  const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(), i = 0; n && i < 5000; n = walk.nextNode(), i++) {
+    if (/^\s*(loading|please wait)\s*(\.\.\.|…)?\s*$/i.test(n.data) && n.parentElement && shows(n.parentElement)) {
+      return true;
+    }
+  }
+  return false;
 }
