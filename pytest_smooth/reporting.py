@@ -113,15 +113,20 @@ def own_records(tracked: Tracked, nodeid: str) -> list[ActionRecord]:
     return records
 
 
-def _redactor(settings: SmoothSettings, tracked: list[Tracked]) -> Redactor:
-    redactor = Redactor([settings.api_key] if settings.api_key else [])
-    for t in tracked:
-        # The client's own redactor also knows run_task secrets and registered values.
-        client_redactor = getattr(getattr(t.session, "_client", None), "redactor", None)
-        secrets = getattr(client_redactor, "_secrets", None)
-        if isinstance(secrets, set):
-            redactor.add(*secrets)
-    return redactor
+class _Scrubber:
+    """Blank the API key and every secret the sessions' own redactors know (run_task secrets)."""
+
+    def __init__(self, settings: SmoothSettings, tracked: list[Tracked]) -> None:
+        self._redactors = [Redactor([settings.api_key] if settings.api_key else [])]
+        for t in tracked:
+            redactor = getattr(t.session, "redactor", None)
+            if isinstance(redactor, Redactor):
+                self._redactors.append(redactor)
+
+    def redact(self, text: str) -> str:
+        for redactor in self._redactors:
+            text = redactor.redact(text)
+        return text
 
 
 def _links(tracked: Tracked, policy: str) -> dict[str, str]:
@@ -140,7 +145,7 @@ def _report_failure(
 ) -> None:
     settings = get_settings(item.config)
     tracker = get_tracker(item.config)
-    redactor = _redactor(settings, tracked)
+    redactor = _Scrubber(settings, tracked)
     folder = settings.output / slug(item.nodeid)
     lines: list[str] = []
     warnings: list[str] = []

@@ -14,6 +14,8 @@ import pytest
 
 from tests.plugin_helpers import TINY_PNG
 from tests.plugin_helpers import clean_env
+from tests.plugin_helpers import cloud_args
+from tests.plugin_helpers import instant_server
 from tests.plugin_helpers import write_ini
 
 SERVER_KEY = "sk-local-server-key-0001"
@@ -290,3 +292,21 @@ def test_keep_open_on_failure(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--smooth-keep-open-on-failure=600")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["1 session(s) opened, 1 closed, 1 kept open after a failure"])
+
+
+def test_no_api_key_in_any_output_on_the_cloud_path(pytester: pytest.Pytester) -> None:
+    """The key given on the command line reaches no output, report or artifact."""
+    pytester.makeconftest("")  # no local backend: the plugin talks to the server as a cloud
+    pytester.makepyfile(test_report=FAILING)
+    with instant_server() as (server, _):
+        result = pytester.runpytest(
+            *cloud_args(server), "-v", "--junitxml=out.xml", "--html=report.html",
+            "--self-contained-html", "--smooth-report-links=live",
+        )  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    texts = [result.stdout.str(), result.stderr.str()]
+    texts += [p.read_text("utf-8", "replace") for p in pytester.path.rglob("*") if p.is_file()]
+    assert len(texts) > 4  # output, junit, html, events.json at least
+    for text in texts:
+        assert server.api_key not in text
+        assert TASK_SECRET not in text
