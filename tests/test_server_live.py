@@ -123,13 +123,12 @@ def test_the_recording_lists_frames_after_the_session_ends(
     listing = httpx.get(f"{base}/frames.json?{query}", timeout=30).json()
     frames = listing["frames"]
     assert listing["status"] == "done"
-    assert len(frames) >= 2
+    assert frames
     stamps = [f["timestamp"] for f in frames]
     assert stamps == sorted(set(stamps))
     first = httpx.get(f"{local_server.url}{frames[0]['url']}", timeout=30)
     assert first.headers["content-type"] == "image/jpeg"
     assert first.content[:2] == b"\xff\xd8"
-
     watcher.goto(recording)
     watcher.wait_for_function(
         f"document.querySelectorAll('#list li').length === {len(frames)}"
@@ -140,6 +139,8 @@ def test_the_recording_lists_frames_after_the_session_ends(
     watcher.wait_for_function(
         f"document.getElementById('seek').value === '{len(frames) - 1}'", timeout=20_000
     )
+    # the last frame is the page as the session left it (taken at close if need be)
+    watcher.wait_for_function(SHOWS_COLOUR, arg="blue", timeout=20_000)
 
     trace = httpx.get(f"{base}/trace.zip?{query}", timeout=30)
     assert trace.status_code == 200

@@ -303,7 +303,9 @@ class PlaywrightExecutor:
     def page_of(self, task_id: str) -> Page | None:
         """Return the open session's Playwright page (for diagnostics and tests), else None."""
         session = self._sessions.get(task_id)
-        return None if session is None or session.warm is None else session.warm.page
+        if session is None or session.closed or session.warm is None:
+            return None
+        return session.warm.page
 
     async def wait_closed(self, task_id: str, timeout: float) -> bool:
         """Wait (bounded) until the task's session is torn down; False on timeout."""

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 # Longest wait for a context to close or a profile to be read at teardown.
 TEARDOWN_TIMEOUT = 5.0
+FINAL_FRAME_QUALITY = 55
 
 
 @dataclass
@@ -264,6 +265,12 @@ class BrowserSession:
         finally:
             self.torn_down.set()
 
+    async def _final_frame(self, page: Page) -> None:
+        """Add the page as it is now to the recording: the screencast may not have sent it."""
+        with contextlib.suppress(Exception):  # best effort: the page may be gone
+            jpeg = await page.screenshot(type="jpeg", quality=FINAL_FRAME_QUALITY, timeout=2000)
+            self.evidence.frames.add(int(time.time() * 1000), jpeg)
+
     async def _close_context(self, save: bool) -> None:
         warm = self.warm
         if warm is None:
@@ -275,6 +282,8 @@ class BrowserSession:
                 self.saved_state = dict(state)
                 self.sink.save_profile_state(request.profile_id, self.saved_state)
         if self.screencast is not None:
+            if self.evidence.frames.record:
+                await self._final_frame(warm.page)
             await self.screencast.stop()
         if self.evidence.trace is not None:
             with contextlib.suppress(Exception):
