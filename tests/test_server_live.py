@@ -89,14 +89,14 @@ def test_the_live_view_shows_the_page_and_follows_a_goto(
         session.goto(coloured["red"])
         assert session.live_url is not None
         watcher.goto(session.live_url)
-        watcher.wait_for_function(SHOWS_COLOUR, arg="red", timeout=20_000)
+        watcher.wait_for_function(SHOWS_COLOUR, arg="red", timeout=30_000)
         watcher.wait_for_function(
-            "document.getElementById('status').textContent.startsWith('running')", timeout=20_000
+            "document.getElementById('status').textContent.startsWith('running')", timeout=30_000
         )
         red_png = watcher.screenshot(path=tmp_path / "live-red.png")
 
         session.goto(coloured["blue"])
-        watcher.wait_for_function(SHOWS_COLOUR, arg="blue", timeout=20_000)
+        watcher.wait_for_function(SHOWS_COLOUR, arg="blue", timeout=30_000)
         blue_png = watcher.screenshot(path=tmp_path / "live-blue.png")
 
     assert (tmp_path / "live-red.png").read_bytes() == red_png
@@ -133,14 +133,14 @@ def test_the_recording_lists_frames_after_the_session_ends(
     watcher.wait_for_function(
         f"document.querySelectorAll('#list li').length === {len(frames)}"
         " && document.getElementById('screen').naturalWidth > 0",
-        timeout=20_000,
+        timeout=30_000,
     )
     watcher.click("#play")  # plays to the end, then stops at the last frame
     watcher.wait_for_function(
-        f"document.getElementById('seek').value === '{len(frames) - 1}'", timeout=20_000
+        f"document.getElementById('seek').value === '{len(frames) - 1}'", timeout=30_000
     )
     # the last frame is the page as the session left it (taken at close if need be)
-    watcher.wait_for_function(SHOWS_COLOUR, arg="blue", timeout=20_000)
+    watcher.wait_for_function(SHOWS_COLOUR, arg="blue", timeout=30_000)
 
     trace = httpx.get(f"{base}/trace.zip?{query}", timeout=30)
     assert trace.status_code == 200
