@@ -41,6 +41,9 @@ CURRENT_ITEM: Final = pytest.StashKey[pytest.Item]()
 MODULE_FIXTURE: Final = "smooth_module_session"
 # A test's sync sessions whose fixtures are done, waiting to be closed after its teardown report.
 ITEM_PENDING: Final = pytest.StashKey[list[Tracked]]()
+# Live-view lines an xdist worker could not print, and the report attribute that carries them.
+ITEM_ANNOUNCE: Final = pytest.StashKey[list[str]]()
+REPORT_ANNOUNCE: Final = "smooth_announce"
 
 
 def start_local_server(settings: SmoothSettings) -> LocalServer:
@@ -104,11 +107,11 @@ def _track(
     if current is not None:
         session.label = current.nodeid
         item_sessions(current).append(tracked)
-    announce(config, session, current.nodeid if current else tracked.owner)
+    announce(config, session, current.nodeid if current else tracked.owner, current)
     return tracked
 
 
-def announce(config: pytest.Config, session: Any, nodeid: str) -> None:
+def announce(config: pytest.Config, session: Any, nodeid: str, item: pytest.Item | None) -> None:
     """Print the live URL on the terminal (-v or links=live) and as a GitHub notice (live)."""
     live = session.live_url
     settings = get_settings(config)
@@ -119,14 +122,47 @@ def announce(config: pytest.Config, session: Any, nodeid: str) -> None:
         lines.append(f"smooth: live view of {nodeid} (session {session.id}): {live}")
     if os.environ.get("GITHUB_ACTIONS") == "true" and settings.report_links == "live":
         lines.append(f"::notice title=Smooth live view::{nodeid}: {live}")
+    if not lines:
+        return
+    if hasattr(config, "workerinput"):
+        # An xdist worker's terminal is not shown: the lines ride on this phase's report to
+        # the controller, which prints them (LiveLinkPrinter).
+        if item is not None:
+            item.stash.setdefault(ITEM_ANNOUNCE, []).extend(lines)
+        return
+    write_lines(config, lines)
+
+
+def write_lines(config: pytest.Config, lines: list[str]) -> None:
+    """Write lines on the terminal now, past pytest's output capturing."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if not lines or reporter is None:
+    if reporter is None:
         return
     capman = config.pluginmanager.get_plugin("capturemanager")
     # The test's output is being captured; write past it, as live logging does.
     with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
         for line in lines:
             reporter.write_line(line)
+
+
+class LiveLinkPrinter:
+    """On the xdist controller: print the live-view lines that workers put on their reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        lines = getattr(report, REPORT_ANNOUNCE, None)
+        if isinstance(lines, list) and lines:
+            write_lines(self.config, [str(line) for line in lines])
+
+
+def attach_announcements(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Worker side: move the test's pending live-view lines onto this report."""
+    lines = item.stash.get(ITEM_ANNOUNCE, None)
+    if lines:
+        setattr(report, REPORT_ANNOUNCE, list(lines))
+        lines.clear()
 
 
 def _keep_seconds(request: pytest.FixtureRequest, item: pytest.Item | None) -> float:

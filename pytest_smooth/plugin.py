@@ -17,6 +17,7 @@ from .lifecycle import SETTINGS_KEY
 from .lifecycle import TRACKER_KEY
 from .lifecycle import LifecycleStats
 from .lifecycle import SessionTracker
+from .opening import LiveLinkPrinter
 from .session_options import MARKER_LINE
 from .session_options import RUN_ID_INPUT
 from .session_options import run_id
@@ -30,6 +31,7 @@ if importlib.util.find_spec("pytest_smooth.assertions") is not None:
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"
 TRACKER_NAME: Final = "smooth-tracker"
+PRINTER_NAME: Final = "smooth-live-links"
 STATS_KEY: Final = pytest.StashKey[LifecycleStats]()  # merged worker stats, controller only
 
 
@@ -46,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = config.stash[SETTINGS_KEY] = resolve(config)
     tracker = config.stash[TRACKER_KEY] = SessionTracker(settings)
     config.pluginmanager.register(tracker, TRACKER_NAME)  # it hears about Ctrl-C
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(LiveLinkPrinter(config), PRINTER_NAME)
     run_id(config)
     _configure_expect(settings.expect_timeout)
 
@@ -101,6 +105,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         if tracker.open_sessions():
             tracker.shutdown()
         config.pluginmanager.unregister(tracker, TRACKER_NAME)
+    printer = config.pluginmanager.get_plugin(PRINTER_NAME)
+    if printer is not None:
+        config.pluginmanager.unregister(printer, PRINTER_NAME)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

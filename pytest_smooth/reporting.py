@@ -27,6 +27,7 @@ from .lifecycle import ITEM_SESSIONS
 from .lifecycle import Tracked
 from .lifecycle import get_settings
 from .lifecycle import get_tracker
+from .opening import attach_announcements
 from .opening import release_after_test
 from .settings import SmoothSettings
 
@@ -39,6 +40,7 @@ def pytest_runtest_makereport(
     call: pytest.CallInfo[None],  # noqa: ARG001
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    attach_announcements(item, report)
     tracked = item.stash.get(ITEM_SESSIONS, [])
     if not tracked:
         if report.failed:

@@ -310,3 +310,28 @@ def test_no_api_key_in_any_output_on_the_cloud_path(pytester: pytest.Pytester) -
     for text in texts:
         assert server.api_key not in text
         assert TASK_SECRET not in text
+
+
+def test_live_links_from_xdist_workers_reach_the_terminal(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("")
+    pytester.makepyfile(
+        test_live="""
+        def test_one(smooth_session):
+            pass
+
+        def test_two(smooth_session):
+            pass
+        """
+    )
+    with instant_server() as (server, _):
+        result = pytester.runpytest_subprocess(
+            *cloud_args(server), "-n", "2", "--smooth-report-links=live", timeout=180
+        )
+    result.assert_outcomes(passed=2)
+    for name in ("test_one", "test_two"):
+        result.stdout.fnmatch_lines(
+            [
+                f"smooth: live view of test_live.py::{name} (session task_*): http://127.0.0.1:*/live/*"
+            ]
+        )
+    result.stdout.fnmatch_lines(["2 session(s) opened, 2 closed"])
