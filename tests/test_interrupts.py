@@ -25,8 +25,9 @@ from tests.backend_probe import wait_for
 
 pytestmark = pytest.mark.browser
 
-# The backend closes sessions nobody touched for this long (its reaper runs every 5 s).
-IDLE_TIMEOUT = 2.0
+# The backend closes sessions nobody touched for this long (its reaper runs every 5 s). Above
+# the 10 s long-poll hold: a GET counts as activity when it starts, not while it is held.
+IDLE_TIMEOUT = 12.0
 READY_WAIT = 90.0
 EXIT_WAIT = 90.0
 REAP_WAIT = 40.0
