@@ -119,12 +119,21 @@ async def test_action_errors_are_code_400_with_the_reason(
     code, message = await s.act("goto", {"url": f"http://127.0.0.1:{closed_port}/x"})
     assert code == 400
     assert "ERR_CONNECTION_REFUSED" in message
-    # a tab closed under the session (a site's window.close()): it goes on in a fresh one
-    page = executor.page_of(s.task_id)
-    assert page is not None
-    await page.close()
+    # a tab the site opens becomes the session's page, as it would for a person
+    first = executor.page_of(s.task_id)
+    assert first is not None
+    async with first.context.expect_page():
+        await s.ok("evaluate_js", {"js": "window.open('about:blank') && 1"})
+    assert await s.js("window.opener !== null") is True
+    popup = executor.page_of(s.task_id)
+    assert popup is not None
+    # closing it returns to the first tab; closing that one too gives a fresh tab
+    await popup.close()
+    assert await s.js("window.opener") is None
+    assert executor.page_of(s.task_id) is first
+    await first.close()
     assert await s.js("location.href") == "about:blank"
-    assert executor.page_of(s.task_id) is not page
+    assert executor.page_of(s.task_id) not in (first, popup)
     code, message = await s.act("fly", {})
     assert code == 400
     assert "unknown action 'fly'" in message

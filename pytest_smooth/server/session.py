@@ -80,6 +80,7 @@ class BrowserSession:
         self.screencast: Screencast | None = None
         self.runner: asyncio.Task[None] | None = None
         self.closed = False
+        self._pages_seen = 0
         self.close_requested = False
         self.saved_state: dict[str, Any] | None = None  # the profile state saved at teardown
         self.torn_down = asyncio.Event()
@@ -108,6 +109,7 @@ class BrowserSession:
         self.evidence.frames.record = self.spec.request.enable_recording
         self.screencast = Screencast(self.evidence.frames)
         await self.screencast.start(warm.context, warm.page)
+        self._pages_seen = len(warm.context.pages)
 
     async def _route(self, route: Route) -> None:
         if url_allowed(route.request.url, self.allowed_urls):
@@ -158,7 +160,7 @@ class BrowserSession:
         started = time.monotonic()
         secrets = _secret_values(action_input) if action == "run_task" else []
         try:
-            await self._ensure_page()
+            await self.ensure_page()
             value = await self._dispatch(action, action_input)
         except ActionFailed as exc:
             self.sink.post_reply(self.task_id, event_id, 400, _redact(exc.message, secrets))
@@ -178,13 +180,23 @@ class BrowserSession:
             output = {"output": value, "credits_used": 0, "duration": duration}
         self.sink.post_reply(self.task_id, event_id, 200, output)
 
-    async def _ensure_page(self) -> None:
-        """Replace a page the site closed (``window.close()``): another open tab, else a new one."""
+    async def ensure_page(self) -> None:
+        """Follow the current tab: a tab the site opened, or another one when it closed ours.
+
+        A new tab (``target=_blank``, ``window.open``) becomes the session's page, as it would
+        for a person; a closed page is replaced by the newest open tab, else a new one. This
+        only reads Playwright's own page list, so an action costs no extra round trip.
+        """
         warm = self.warm
-        if warm is None or not warm.page.is_closed():
+        if warm is None:
+            return
+        count = len(warm.context.pages)
+        opened, self._pages_seen = count > self._pages_seen, count
+        if not opened and not warm.page.is_closed():
             return
         pages = [p for p in warm.context.pages if not p.is_closed()]
         warm.page = pages[-1] if pages else await warm.context.new_page()
+        self._pages_seen = len(warm.context.pages)
         if self.screencast is not None:
             await self.screencast.stop()
         self.screencast = Screencast(self.evidence.frames)

@@ -54,6 +54,8 @@ async def run_task(session: BrowserSession, data: dict[str, Any]) -> Any:
     result: Any = _NOTHING
     for number, step in enumerate(steps, 1):
         try:
+            await session.ensure_page()  # a step may have opened a tab
+            runner.page = session.page
             value = await runner.run(step)
         except ActionFailed as exc:
             raise ActionFailed(f"step {number} ({step.source!r}) failed: {exc.message}") from None
