@@ -188,6 +188,23 @@ def test_refs_allof_titles_and_recursion() -> None:
     assert depth >= 2
 
 
+class Phone(BaseModel):
+    name: str
+    specs: dict[str, str]
+    scores: list[dict[str, float]]
+
+
+def test_dict_fields_read_every_pair() -> None:
+    node = normalise_schema(Phone.model_json_schema())
+    props = {p["name"]: p["node"] for p in node["properties"]}
+    assert props["specs"]["kind"] == "map"
+    assert props["scores"]["items"]["values"]["types"] == ["number"]
+    tree = {"m": [["Weight", ["172 g"]], ["Speed", ["fast"]], ["Weight", ["1 kg"]]]}
+    assert build_value(tree, props["scores"]["items"]) == {"Weight": 172.0}
+    assert build_value(tree, props["specs"]) == {"Weight": "172 g", "Speed": "fast"}
+    assert not is_complete({}, props["specs"])
+
+
 @pytest.mark.parametrize(
     ("schema", "message"),
     [
@@ -197,6 +214,7 @@ def test_refs_allof_titles_and_recursion() -> None:
         ({"type": "object", "properties": {"a": {"$ref": "#/$defs/No"}}}, "cannot resolve \\$ref"),
         ({"type": "object", "properties": {"a": {"$ref": "other.json#/x"}}}, "only local refs"),
         ({"type": "object", "properties": {"a": {"anyOf": []}}}, "non-empty list"),
+        ({"type": "object", "additionalProperties": {"type": "array"}}, "must be a scalar"),
     ],
 )
 def test_unreadable_schemas_raise(schema: Any, message: str) -> None:
@@ -277,7 +295,7 @@ async def test_case(engine: Any, site: str, folder: Path) -> None:
 @pytest.mark.browser
 @pytest.mark.asyncio(loop_scope="module")
 async def test_score(engine: Any, site: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert len(CASES) >= 42
+    assert len(CASES) >= 43
     gate = asyncio.Semaphore(3)  # a few pages at once: the machine may have only 2 cores
 
     async def run(folder: Path) -> tuple[Any, Any]:
@@ -316,6 +334,10 @@ async def test_prompt_errors(engine: Any, monkeypatch: pytest.MonkeyPatch) -> No
             await extract(page, {"type": "object", "properties": {"n": {"type": "int"}}}, None)
         assert await extract(page, schema, "the name in `#a` please", timeout=5) == {"name": "x"}
         assert await extract(page, schema, "What is the name?", timeout=5) == {"name": "x"}
+        said = 'the "name", e.g. in example.com or i.e. "Title"'
+        assert await extract(page, schema, said, timeout=5) == {"name": "x"}
+        price = {"type": "object", "properties": {"a": {"type": "string"}}}
+        assert await extract(page, price, "#a", timeout=5) == {"a": "Name: x"}
     finally:
         await page.close()
 

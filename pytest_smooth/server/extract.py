@@ -63,6 +63,9 @@ footer rows left out; elements sharing an ``itemtype``, ``data-testid``, or tag 
 under one parent), and an array of strings from the one list of the page outside
 nav/header/footer/aside (in an item: its list).
 
+A ``dict[str, X]`` field (an object schema with only ``additionalProperties``) gets every
+label/value pair of its element, keyed by the labels as the page writes them.
+
 Nested objects are read inside the element named after the property (by the attributes above,
 by tag, e.g. ``<address>`` for ``address``, or by a heading or label); if there is none, from
 the parent's scope, and the object is null when none of its properties is found.

@@ -6,7 +6,8 @@ The reader (``extract.js``) answers with a tree shaped like the schema:
   the first one that coerces to the property's type wins, none gives ``None``;
 - object: ``{"o": {name: tree}, "found": bool}``; an object whose element was not found and
   whose properties are all missing is ``None``;
-- array: ``{"a": [tree, ...]}``; scalar items that do not coerce are dropped.
+- array: ``{"a": [tree, ...]}``; scalar items that do not coerce are dropped;
+- map: ``{"m": [[label, [raw, ...]], ...]}``; labels whose value does not coerce are dropped.
 """
 
 from __future__ import annotations
@@ -176,6 +177,13 @@ def build_value(tree: Any, node: Node) -> Any:
         return [v for v in values if v is not None]
     if tree is None or kind == "none":
         return None
+    if kind == "map":
+        out: dict[str, Any] = {}
+        for label, raws in tree.get("m", []):
+            value = build_value({"c": raws}, node["values"])
+            if value is not None and label not in out:
+                out[label] = value
+        return out
     if kind == "object":
         found = tree.get("o", {})
         out = {p["name"]: build_value(found.get(p["name"]), p["node"]) for p in node["properties"]}
@@ -193,6 +201,8 @@ def is_complete(value: Any, node: Node) -> bool:
     """Whether the value has no missing property and no empty array (not looking into items)."""
     if node["kind"] == "array":
         return bool(value) or node["items"]["kind"] == "none"
+    if node["kind"] == "map":
+        return bool(value)
     if value is None:
         return bool(node["kind"] == "none")
     if node["kind"] == "object":

@@ -81,10 +81,11 @@ function lineRecords(line, next) {
   else {
     const open = line.match(KV_OPEN);
     if (open && next) out.push([open[1], next]);
+    // Read into a line rather than written as label/value: not for dict[str, X] schemas.
     const h = line.match(HASH_LINE);
-    if (h) for (const suffix of ["", " number", " id"]) out.push([h[1] + suffix, h[2]]);
+    if (h) for (const suffix of ["", " number", " id"]) out.push([h[1] + suffix, h[2], true]);
     const n = line.match(COUNT_LINE);
-    if (n) out.push([n[2], n[1]]);
+    if (n) out.push([n[2], n[1], true]);
   }
   return out.filter(([k]) => /\p{L}/u.test(k));
 }
@@ -108,13 +109,16 @@ function kvPairs(S) {
       if (prev && el.contains(prev)) return;
       claimed.set(line, el);
       const order = i * 1000 + j;
-      for (const [label, raw] of lineRecords(line, ls[j + 1])) found.push({label, raw, order});
+      for (const [label, raw, implied] of lineRecords(line, ls[j + 1])) {
+        found.push({label, raw, order, implied});
+      }
       if (line.split(" ").length <= 8 && !LABEL_TAGS.test(el.localName)) short.push({line, order});
     });
   }
   cache.short.set(S, short.sort((a, b) => a.order - b.order).map((x) => x.line));
   return found.sort((a, b) => a.order - b.order)
-    .map((p) => ({label: p.label.replace(/[:：*]+$/, "").trim(), raw: p.raw, el: null}));
+    .map((p) => ({label: p.label.replace(/[:：*]+$/, "").trim(), raw: p.raw, el: null,
+      implied: p.implied}));
 }
 
 // The rest of a short line that starts with the property's name ("Terminal 2" -> "2").

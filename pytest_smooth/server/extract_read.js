@@ -57,6 +57,8 @@ function scalarCandidates(S, prop, node, ctx) {
   // A heading is a label only when it is exactly the property's name.
   const level = (p) => { const s = score(p.label, prop); return p.heading && s < 3 ? 0 : s; };
   for (const p of pairs) if (level(p) === 3) add(pairVals(p), 1);
+  // A prompt or item scope that is itself the property's element (prompt "#price").
+  if (!ctx.doc && namesOf(S).ids.some((v) => score(v, prop) === 3)) add(valueOf(S, prop), 1);
   for (const m of ids) if (m.score === 3 && m.cls) add(valueOf(m.el, prop), 2);
   for (const m of ids) if (m.score === 2 && !m.cls) add(valueOf(m.el, prop), 3);
   for (const p of pairs) if (level(p) === 2) add(pairVals(p), 3);
@@ -195,6 +197,9 @@ function readObject(node, S, ctx, found) {
       const el = findObjectScope(S, prop);
       o[p.name] = el ? readObject(sub, el, {extra: [], doc: false}, true)
         : readObject(sub, S, {...ctx, flat: true}, false);
+    } else if (sub.kind === "map") {
+      const el = findObjectScope(S, prop);
+      o[p.name] = el ? readMap(el, prop) : null;
     } else if (sub.kind === "array") {
       o[p.name] = {a: findItems(S, prop, sub.items, ctx).map((it) => readItem(sub.items, it, prop))};
     } else if (sub.kind === "scalar") {
@@ -206,10 +211,22 @@ function readObject(node, S, ctx, found) {
   return {o, found};
 }
 
+// dict[str, X]: every label/value pair in the scope, labels as the page writes them.
+function readMap(S, prop, extra) {
+  const m = [];
+  for (const p of (extra || []).concat(pairsIn(S))) {
+    if (p.heading || p.implied || p.label.length > 40 || m.some(([k]) => k === p.label)) continue;
+    m.push([p.label, (p.raw !== undefined ? [p.raw] : valueOf(p.el, prop))
+      .filter((v) => v !== null && v !== undefined)]);
+  }
+  return {m};
+}
+
 function readItem(node, it, prop) {
   if (node.kind === "none") return null;
   if (it.raw !== undefined) return node.kind === "scalar" ? {c: [it.raw]} : null;
   if (node.kind === "object") return readObject(node, it.el, {extra: it.extra || [], doc: false}, true);
+  if (node.kind === "map") return readMap(it.el, null, it.extra);
   if (node.kind === "array") {
     return {a: findItems(it.el, null, node.items, {doc: false}).map((x) => readItem(node.items, x, null))};
   }
@@ -225,15 +242,21 @@ function resolvePrompt(prompt) {
   const root = document.body || document.documentElement;
   const p = (prompt || "").trim();
   if (!p) return {els: [root]};
-  const tries = [];
-  if (looksLikeSelector(p)) tries.push([p, true]);
-  for (const m of p.matchAll(/[`"'“]([^`"'”]+)[`"'”]/g)) tries.push([m[1].trim(), true]);
+  // [selector, strict (invalid is an error), firm (matching nothing is worth waiting for)]
+  const firmly = (t) => /^[#.\[]/.test(t);
+  const whole = firmly(p) || (!/\s/.test(p) && looksLikeSelector(p));
+  const tries = [[p, whole, whole]];
+  for (const m of p.matchAll(/`([^`]+)`/g)) tries.push([m[1].trim(), true, true]);
+  for (const m of p.matchAll(/["'“‘]([^"'”’]+)["'”’]/g)) {
+    const t = m[1].trim();
+    if (looksLikeSelector(t)) tries.push([t, false, firmly(t)]);
+  }
   for (const tok of p.split(/\s+/)) {
-    const t = tok.replace(/[,;!?)]+$/, "").replace(/\.$/, "");
-    if (looksLikeSelector(t)) tries.push([t, false]);
+    const t = tok.replace(/[,;!?)"'”’]+$/, "").replace(/^["'“‘(]+/, "").replace(/\.$/, "");
+    if (looksLikeSelector(t)) tries.push([t, false, firmly(t)]);
   }
   let missing = null;
-  for (const [sel, strict] of tries) {
+  for (const [sel, strict, firm] of tries) {
     let els;
     try { els = [...document.querySelectorAll(sel)]; } catch (e) {
       if (strict) return {els: [], error: `prompt ${JSON.stringify(sel)} is not a valid CSS selector`};
@@ -241,7 +264,7 @@ function resolvePrompt(prompt) {
     }
     els = els.filter(shown);
     if (els.length) return {els};
-    if (missing === null) missing = sel;
+    if (firm && missing === null) missing = sel;
   }
   return missing === null ? {els: [root]} : {els: [], missing};
 }
@@ -254,7 +277,9 @@ function main(args) {
   if (!scope.els.length) return res;
   const S = scope.els[0];
   const ctx = {doc: S === document.body || S === document.documentElement, extra: []};
-  if (node.kind === "object") {
+  if (node.kind === "map") {
+    res.tree = readMap(S, null);
+  } else if (node.kind === "object") {
     res.tree = readObject(node, S, ctx, true);
   } else {
     const items = scope.els.length > 1 ? scope.els.map((el) => ({el, extra: rowExtra(el)}))

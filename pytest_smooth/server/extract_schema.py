@@ -4,6 +4,8 @@ A node is a plain dict, so it can be handed to ``page.evaluate`` as is:
 
 - ``{"kind": "object", "properties": [{"name", "names", "node"}], "nullable"}``
 - ``{"kind": "array", "items": node, "nullable"}``
+- ``{"kind": "map", "values": node, "nullable"}``: an object with no properties but
+  ``additionalProperties`` (``dict[str, X]``): every label/value pair in its scope
 - ``{"kind": "scalar", "types": ["string" | "number" | "integer" | "boolean"], "enum", "nullable"}``
 - ``{"kind": "none"}``: a recursive ``$ref`` cut off (reads as null, or ``[]`` in an array)
 
@@ -168,6 +170,12 @@ class _Normaliser:
         props = schema.get("properties", {})
         if not isinstance(props, dict):
             raise ExtractError(f"properties at {where} must be an object")
+        extra = schema.get("additionalProperties")
+        if not props and isinstance(extra, dict):
+            values = self.node(extra, f"{where}/additionalProperties")
+            if values["kind"] != "scalar":
+                raise ExtractError(f"additionalProperties at {where} must be a scalar schema")
+            return {"kind": "map", "values": values, "nullable": nullable}
         out = []
         for key, sub in props.items():
             sub_dict = sub if isinstance(sub, dict) else {}
@@ -189,7 +197,7 @@ def normalise_schema(schema: Any) -> Node:
     if not isinstance(schema, dict):
         raise ExtractError(f"schema must be a JSON schema object, got {type(schema).__name__}")
     node = _Normaliser(schema).node(schema, "#")
-    if node["kind"] not in ("object", "array"):
+    if node["kind"] not in ("object", "array", "map"):
         raise ExtractError(
             "schema must describe an object or an array at the top level,"
             f" got {schema.get('type', 'no type')!r}"
