@@ -295,7 +295,7 @@ async def test_case(engine: Any, site: str, folder: Path) -> None:
 @pytest.mark.browser
 @pytest.mark.asyncio(loop_scope="module")
 async def test_score(engine: Any, site: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert len(CASES) >= 43
+    assert len(CASES) >= 48
     gate = asyncio.Semaphore(3)  # a few pages at once: the machine may have only 2 cores
 
     async def run(folder: Path) -> tuple[Any, Any]:

@@ -31,7 +31,7 @@ Where a value comes from, best first:
    showing it), an element made of a short label and its value (``<p>Status <b>Shipped</b>
    </p>``, ``<div><span>Total</span><span>$12</span></div>``, ``<p><b>Seat</b> 14C</p>``),
    a heading exactly named after the property followed by its content;
-3. an element with the property name as a class;
+3. an element with the property name as a class, or as its tag (``<address>``, ``<time>``);
 4. the same sources with the looser matches above;
 5. for ``title``/``name``/``heading``/``headline`` properties: the headings (``h1``, then
    ``h2``...), then ``<title>`` (in a repeated item: its first link, bold text, or text line);

@@ -60,6 +60,9 @@ function scalarCandidates(S, prop, node, ctx) {
   // A prompt or item scope that is itself the property's element (prompt "#price").
   if (!ctx.doc && namesOf(S).ids.some((v) => score(v, prop) === 3)) add(valueOf(S, prop), 1);
   for (const m of ids) if (m.score === 3 && m.cls) add(valueOf(m.el, prop), 2);
+  // An element whose tag is the property's name: <address>, <time>, <figcaption>...
+  const tagged = elems(S).find((el) => prop.names.some((n) => n.raw === el.localName));
+  if (tagged) add(valueOf(tagged, prop), 2);
   for (const m of ids) if (m.score === 2 && !m.cls) add(valueOf(m.el, prop), 3);
   for (const p of pairs) if (level(p) === 2) add(pairVals(p), 3);
   for (const m of ids) if (m.score === 2 && m.cls) add(valueOf(m.el, prop), 3);
