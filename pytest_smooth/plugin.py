@@ -21,6 +21,7 @@ from .opening import LiveLinkPrinter
 from .session_options import MARKER_LINE
 from .session_options import RUN_ID_INPUT
 from .session_options import run_id
+from .settings import SmoothSettings
 from .settings import add_options
 from .settings import resolve
 
@@ -45,7 +46,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_LINE)
-    settings = config.stash[SETTINGS_KEY] = resolve(config)
+    try:
+        settings = resolve(config)
+    except pytest.UsageError:
+        if not (config.getoption("help", False) or config.getoption("version", False)):
+            raise
+        settings = SmoothSettings()  # --help must work even with a bad option in the env
+    config.stash[SETTINGS_KEY] = settings
     tracker = config.stash[TRACKER_KEY] = SessionTracker(settings)
     config.pluginmanager.register(tracker, TRACKER_NAME)  # it hears about Ctrl-C
     if not hasattr(config, "workerinput"):

@@ -191,3 +191,13 @@ def test_report_header_line(pytester: pytest.Pytester, monkeypatch: pytest.Monke
     )
     assert "sk-header-secret" not in result.stdout.str()
     assert len([ln for ln in result.outlines if ln.startswith("smooth:")]) == 1
+
+
+def test_help_works_with_a_bad_value_in_the_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMOOTH_BACKEND", "bogus")
+    write_ini(pytester)
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*--smooth-backend=VALUE*"])
