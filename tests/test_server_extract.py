@@ -284,33 +284,36 @@ async def _run_case(engine: Any, site: str, folder: Path) -> tuple[Any, Any]:
     return got, case["expected"]
 
 
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def results(engine: Any, site: str) -> dict[Path, tuple[Any, Any]]:
+    """Run every case once, a few pages at a time; each case's test reads its own result."""
+    gate = asyncio.Semaphore(3)  # the machine may have only 2 cores
+
+    async def run(folder: Path) -> tuple[Any, Any]:
+        async with gate:
+            try:
+                return await _run_case(engine, site, folder)
+            except Exception as exc:  # reported by the case's own test
+                return f"{type(exc).__name__}: {exc}", "(no error)"
+
+    outcomes = await asyncio.gather(*(run(f) for f in CASES))
+    return dict(zip(CASES, outcomes, strict=True))
+
+
 @pytest.mark.browser
-@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("folder", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
-async def test_case(engine: Any, site: str, folder: Path) -> None:
-    got, expected = await _run_case(engine, site, folder)
+def test_case(results: dict[Path, tuple[Any, Any]], folder: Path) -> None:
+    got, expected = results[folder]
     assert got == expected
 
 
 @pytest.mark.browser
-@pytest.mark.asyncio(loop_scope="module")
-async def test_score(engine: Any, site: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_score(results: dict[Path, tuple[Any, Any]], capsys: pytest.CaptureFixture[str]) -> None:
     assert len(CASES) >= 48
-    gate = asyncio.Semaphore(3)  # a few pages at once: the machine may have only 2 cores
-
-    async def run(folder: Path) -> tuple[Any, Any]:
-        async with gate:
-            return await _run_case(engine, site, folder)
-
-    results = await asyncio.gather(*(run(f) for f in CASES))
-    wrong = [
-        f"{f.parent.name}/{f.name}: got {got!r}, expected {exp!r}"
-        for f, (got, exp) in zip(CASES, results, strict=True)
-        if got != exp
-    ]
+    wrong = [f"{f.parent.name}/{f.name}" for f, (got, exp) in results.items() if got != exp]
     with capsys.disabled():
         sys.stdout.write(f"\nextract score: {len(CASES) - len(wrong)}/{len(CASES)} cases right\n")
-    assert not wrong, "\n".join(wrong)
+    assert not wrong, f"wrong: {', '.join(wrong)}"
 
 
 async def _content(engine: Any, html: str) -> Any:
