@@ -285,3 +285,19 @@ def test_readme_scripts(
     assert done.returncode == 0, (
         f"README.md:{block.line} ({block.section}) failed:\n{done.stdout}\n{done.stderr}"
     )
+
+
+def test_the_extract_rules_are_quoted_faithfully() -> None:
+    """The README's quote of the extraction rules is the docstring of server/extract.py."""
+    from pytest_smooth.server import extract
+
+    source = " ".join((extract.__doc__ or "").replace("``", "`").split())
+    quote = [
+        line[1:].strip()
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith(">")
+    ]
+    fragments = [" ".join(part.split()) for part in " ".join(quote).split("[...]")]
+    assert len(fragments) > 5
+    for fragment in fragments:
+        assert fragment.strip(" ;,.") in source, f"not in server/extract.py: {fragment!r}"
