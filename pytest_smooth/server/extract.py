@@ -21,7 +21,8 @@ Where a value comes from, best first:
 
 1. an element whose ``data-testid`` (or ``data-test``, ``data-qa``, ``data-cy``), ``itemprop``,
    ``name``, ``id``, ``aria-label``, ``placeholder`` or ``rel`` is the property name (microdata
-   of the nearest ``itemscope`` first);
+   of the nearest ``itemscope`` first, ``<meta itemprop content>`` and ``<link itemprop>``
+   included);
 2. a label/value pair whose label is the property name: ``<label for>`` or a wrapping
    ``<label>`` and its form control, ``<fieldset>``/``<legend>``, ``aria-labelledby``,
    ``<dt>``/``<dd>``, a two-cell table row (``th``/``td``, footer rows too), the header and
@@ -34,8 +35,9 @@ Where a value comes from, best first:
 3. an element with the property name as a class, or as its tag (``<address>``, ``<time>``);
 4. the same sources with the looser matches above;
 5. for ``title``/``name``/``heading``/``headline`` properties: the headings (``h1``, then
-   ``h2``...), then ``<title>`` (in a repeated item: its first link, bold text, or text line);
-   then a short line starting with the property name ("Terminal 2" for ``terminal``);
+   ``h2``..., those in main/article before those in header/nav/footer), then ``<title>``
+   (in a repeated item: its first link, bold text, or text line); then a short line
+   starting with the property name ("Terminal 2" for ``terminal``);
 6. in a repeated item or a nested object: for ``url``/``link``/``href`` (``<a href>``) and
    ``image``/``src``/``logo``... (``<img src>``) properties its first link or image, for
    ``description``/``summary``/``snippet``/``text``... properties its first paragraph.
@@ -58,10 +60,10 @@ rows, select options, checked boxes or repeated children; elements named after t
 a ``<dt>`` with several ``<dd>``, or "Tags: a, b, c" text, gives its parts; a table column
 headed by the property name gives its cells. Without a name on the page, an array of objects
 comes from the repeated structure whose items show most of the item's properties (table rows,
-native or ARIA ``role=table``/``row``/``cell``, with the header mapped to property names and
-footer rows left out; elements sharing an ``itemtype``, ``data-testid``, or tag and class
-under one parent), and an array of strings from the one list of the page outside
-nav/header/footer/aside (in an item: its list).
+native or ARIA ``role=table``/``row``/``cell``, with the header (``<thead>``, a first row of
+``th`` or of bold cells) mapped to property names and footer rows left out; elements sharing
+an ``itemtype``, ``data-testid``, or tag and class under one parent), and an array of strings
+from the one list of the page outside nav/header/footer/aside (in an item: its list).
 
 A ``dict[str, X]`` field (an object schema with only ``additionalProperties``) gets every
 label/value pair of its element, keyed by the labels as the page writes them.

@@ -144,7 +144,12 @@ function within(S, sel) {
 
 function elems(S) {
   let list = cache.elems.get(S);
-  if (!list) { list = [...S.querySelectorAll("*")].filter(shown); cache.elems.set(S, list); }
+  if (!list) {
+    // Microdata may keep machine-readable values in <meta itemprop content> / <link itemprop>.
+    const data = (el) => /^(meta|link)$/.test(el.localName) && el.hasAttribute("itemprop");
+    list = [...S.querySelectorAll("*")].filter((el) => data(el) || shown(el));
+    cache.elems.set(S, list);
+  }
   return list;
 }
 
@@ -252,6 +257,7 @@ function valueOf(el, prop) {
   const kind = urlKind(prop);
   if (kind) out.push(urlOf(el, kind));
   if (el.localName === "meta") return out.concat([el.content]);
+  if (el.localName === "link") return out.concat([el.getAttribute("href")]);
   if (el.localName === "img") return out.concat([el.alt]);
   const radios = [...el.querySelectorAll("input[type=radio]")].filter(shown);
   if (radios.length) out.push(controlValue(radios[0])[0]);

@@ -24,8 +24,13 @@ function fits(raw, node) {
 
 function titleCandidates(S, ctx) {
   const out = [];
+  // The page's own heading before the site's: main/article first, header/nav/footer/aside last.
+  const rank = (h) => (h.closest("main,article,[role=main]") ? 0
+    : h.closest("header,nav,footer,aside,[role=banner],[role=navigation]") ? 2 : 1);
   for (let lvl = 1; lvl <= 6; lvl++) {
-    for (const h of within(S, "h" + lvl)) if (isVisible(h)) out.push(text(h));
+    const hs = within(S, "h" + lvl).filter(isVisible);
+    hs.sort((a, b) => rank(a) - rank(b));
+    for (const h of hs) out.push(text(h));
   }
   for (const h of within(S, "[role=heading]")) if (isVisible(h)) out.push(text(h));
   if (ctx.doc) { out.push(document.title); return out; }

@@ -39,7 +39,7 @@ function tableInfo(table) {
   const thead = table.localName === "table" ? table.tHead : null;
   let headerRow = null;
   if (thead) headerRow = [...thead.rows].filter((r) => r.cells.length).pop() || null;
-  else if (rows.length > 1 && allHead(rows[0])) headerRow = rows[0];
+  else if (rows.length > 1 && (allHead(rows[0]) || allBold(rows[0]))) headerRow = rows[0];
   const header = headerRow ? columns(headerRow).map(text) : null;
   const tfoot = table.localName === "table" ? table.tFoot : null;
   const foot = rows.filter((r) => tfoot && tfoot.contains(r));
@@ -48,6 +48,14 @@ function tableInfo(table) {
   info = {header, body, foot};
   tableCache.set(table, info);
   return info;
+}
+
+// A first row written in bold (<td><b>Part</b></td>...) is a header too.
+function allBold(row) {
+  return cellsOf(row).every((c) => {
+    const b = c.querySelector("b,strong");
+    return b && text(c) && text(b) === text(c);
+  });
 }
 
 // For a table row: its cells labelled by the header texts.
