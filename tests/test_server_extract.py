@@ -222,6 +222,15 @@ def test_unreadable_schemas_raise(schema: Any, message: str) -> None:
         normalise_schema(schema)
 
 
+def test_reader_ships_as_one_function() -> None:
+    source = extract_mod.reader_source()
+    assert source.startswith("(args) => {")
+    assert source.rstrip().endswith("return main(args);\n}")
+    for name in ("function settleState", "function tableInfo", "function kvPairs", "function main"):
+        assert name in source
+    assert "__smoothPending" in SETTLE_INIT_SCRIPT
+
+
 # --- real pages in Chromium --------------------------------------------------------------------
 
 

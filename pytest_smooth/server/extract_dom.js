@@ -14,7 +14,8 @@ function isVisible(el) {
   let v = cache.vis.get(el);
   if (v !== undefined) return v;
   const tag = el.localName;
-  if (SKIP_TAGS.has(tag) || (tag === "input" && el.type === "hidden")) v = false;
+  // Drawings (chart labels in <svg>) are not page text.
+  if (SKIP_TAGS.has(tag) || (tag === "input" && el.type === "hidden") || el instanceof SVGElement) v = false;
   else if (display(el) === "contents") v = !el.parentElement || isVisible(el.parentElement);
   else {
     v = el.checkVisibility ? el.checkVisibility({checkVisibilityCSS: true})
