@@ -141,6 +141,9 @@ def write_lines(config: pytest.Config, lines: list[str]) -> None:
     capman = config.pluginmanager.get_plugin("capturemanager")
     # The test's output is being captured; write past it, as live logging does.
     with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+        # xdist's progress dots do not count for ensure_newline(); start a fresh line anyway.
+        if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
+            reporter.write("\n")
         for line in lines:
             reporter.write_line(line)
 
