@@ -62,9 +62,6 @@ def test_scopes_and_every_session_closed(
     assert len(executor.opened) == 4  # a, b, module of test_one, module of test_two
     assert sorted(executor.closed) == sorted(spec.task_id for spec in executor.opened)
     result.stdout.fnmatch_lines(["*smooth*", "4 session(s) opened, 4 closed"])
-    assert srv.stats()["open_sessions"] == 0 or set(executor.closed) == {
-        s.task_id for s in executor.opened
-    }
 
 
 def test_sessions_are_tagged(
