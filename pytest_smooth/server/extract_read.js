@@ -108,7 +108,7 @@ function isListNamed(m, prop) {
 }
 
 function findItems(S, prop, itemNode, ctx) {
-  const wantObj = itemNode.kind === "object";
+  const wantObj = itemNode.kind === "object" || itemNode.kind === "map";
   for (const level of prop ? [3, 2] : []) {
     const found = namedItems(S, prop, level, wantObj);
     if (found) return found;
@@ -172,6 +172,10 @@ function groupsIn(S) {
 
 // The repeated structure whose items show the most of the item's properties.
 function bestGroup(S, itemNode) {
+  if (!itemNode.properties) { // dict items: the rows of the first table with a header
+    const t = within(S, TABLE_SEL).find((x) => isVisible(x) && tableInfo(x).header);
+    return t ? tableInfo(t).body.map((el) => ({el, extra: rowExtra(el)})) : [];
+  }
   let best = null;
   let bestScore = 0;
   for (const g of groupsIn(S)) {
