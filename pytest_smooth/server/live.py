@@ -23,8 +23,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.routing import Route
 
+from .._constants import FINISHED_STATUSES
 from .live_pages import LIVE_PAGE
 from .live_pages import RECORDING_PAGE
+
+# Longest wait for a finished task's session to finish closing before serving its recording.
+SETTLE_TIMEOUT = 10.0
 
 # Token-bearing pages: never cached, never leaked through Referer.
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -50,6 +54,14 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
         if not token or not store.check_token(task_id, token):
             return _error(403, "a valid token is required (it is part of the live/recording URL)")
         return task_id, token
+
+    async def settled(task_id: str) -> None:
+        # A finished task's session may still be closing (final frame, trace): wait for it,
+        # so the replay lists the whole recording.
+        wait_closed = getattr(evidence, "wait_closed", None)
+        finished = _task_status(store, task_id) in FINISHED_STATUSES
+        if finished and callable(wait_closed) and evidence.is_open(task_id):
+            await wait_closed(task_id, SETTLE_TIMEOUT)
 
     def page(template: str, task_id: str, token: str) -> Response:
         base = f"/{quote(task_id)}"
@@ -102,6 +114,7 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
         if isinstance(checked, Response):
             return checked
         task_id, token = checked
+        await settled(task_id)
         frames = evidence.frames(task_id)
         first = frames[0][0] if frames else 0
         listing = [
@@ -132,6 +145,7 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
         checked = guard(request)
         if isinstance(checked, Response):
             return checked
+        await settled(checked[0])
         try:
             data = await evidence.trace_zip(checked[0])
         except KeyError:

@@ -261,7 +261,6 @@ class BrowserSession:
         Bounded; runs once, shielded so that cancelling the caller cannot leave a context open.
         """
         self.closed = True
-        self.evidence.open = False
         if self._teardown is None:
             self._teardown = asyncio.ensure_future(self._close(save))
         await asyncio.shield(self._teardown)
@@ -275,6 +274,7 @@ class BrowserSession:
         try:
             await self._close_context(save)
         finally:
+            self.evidence.open = False  # now complete: final frame in, trace finished
             self.torn_down.set()
 
     async def _final_frame(self, page: Page) -> None:
