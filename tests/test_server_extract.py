@@ -395,5 +395,15 @@ async def test_settle_init_script_counts_pending_timers(engine: Any) -> None:
         assert counts == [counts[0], counts[0] + 1, counts[0] + 1, counts[0]]
         await page.evaluate("() => new Promise((ok) => setTimeout(ok, 10))")
         await page.wait_for_function("window.__smoothPending === 0", timeout=5_000)
+        during_xhr = await page.evaluate(
+            """() => new Promise((ok) => {
+              const x = new XMLHttpRequest();
+              x.open("GET", "data:text/plain,hi");
+              x.send();
+              ok(window.__smoothPending);
+            })"""
+        )
+        assert during_xhr == 1
+        await page.wait_for_function("window.__smoothPending === 0", timeout=5_000)
     finally:
         await context.close()

@@ -1,5 +1,5 @@
 // Init script for the executor (context.add_init_script): counts the page's short timers and
-// fetches still pending in window.__smoothPending, so extract knows the page is still filling.
+// fetches/XHRs still pending in window.__smoothPending, so extract knows the page is still filling.
 (() => {
   if (window.__smoothPending !== undefined) return;
   window.__smoothPending = 0;
@@ -16,6 +16,16 @@
     return id;
   };
   window.clearTimeout = function (id) { settle(id); return clearT.call(window, id); };
+  const XHR = window.XMLHttpRequest;
+  if (XHR) {
+    const send = XHR.prototype.send;
+    XHR.prototype.send = function (...a) {
+      fetches++;
+      window.__smoothPending = live.size + fetches;
+      this.addEventListener("loadend", () => { fetches--; window.__smoothPending = live.size + fetches; }, {once: true});
+      return send.apply(this, a);
+    };
+  }
   const f = window.fetch;
   if (f) {
     window.fetch = function (...a) {
