@@ -35,9 +35,9 @@ Where a value comes from, best first:
 3. an element with the property name as a class, or as its tag (``<address>``, ``<time>``);
 4. the same sources with the looser matches above;
 5. for ``title``/``name``/``heading``/``headline`` properties: the headings (``h1``, then
-   ``h2``..., those in main/article before those in header/nav/footer), then ``<title>``
-   (in a repeated item: its first link, bold text, or text line); then a short line
-   starting with the property name ("Terminal 2" for ``terminal``);
+   ``h2``...), then ``<title>`` (headings in main/article before those in
+   header/nav/footer; in a repeated item: its first link, bold text, or text line); then a
+   short line starting with the property name ("Terminal 2" for ``terminal``);
 6. in a repeated item or a nested object: for ``url``/``link``/``href`` (``<a href>``) and
    ``image``/``src``/``logo``... (``<img src>``) properties its first link or image, for
    ``description``/``summary``/``snippet``/``text``... properties its first paragraph.
