@@ -37,7 +37,8 @@ Where a value comes from, best first:
 5. for ``title``/``name``/``heading``/``headline`` properties: the headings (``h1``, then
    ``h2``...), then ``<title>`` (headings in main/article before those in
    header/nav/footer; in a repeated item: its first link, bold text, or text line); then a
-   short line starting with the property name ("Terminal 2" for ``terminal``);
+   short line starting with the property name and ending in a code or number ("Terminal 2"
+   for ``terminal``);
 6. in a repeated item or a nested object: for ``url``/``link``/``href`` (``<a href>``) and
    ``image``/``src``/``logo``... (``<img src>``) properties its first link or image, for
    ``description``/``summary``/``snippet``/``text``... properties its first paragraph.

@@ -133,7 +133,9 @@ function prefixValues(S, prop) {
       if (!n.w.length || !squashed.startsWith(n.w[0].slice(0, -1))) continue;
       for (let i = 1; i < toks.length; i++) {
         const k = words(toks.slice(0, i).join(" ")).join("");
-        if (k === n.k) out.push(toks.slice(i).join(" "));
+        // Only codes and numbers ("Gate B22", "Terminal 2"): prose after a word is no value.
+        const rest = toks.slice(i).join(" ");
+        if (k === n.k && /\d/.test(rest) && toks.length - i <= 3) out.push(rest);
         if (k.length >= n.k.length) break;
       }
     }
