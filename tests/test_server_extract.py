@@ -318,7 +318,7 @@ def test_case(results: dict[Path, tuple[Any, Any]], folder: Path) -> None:
 
 @pytest.mark.browser
 def test_score(results: dict[Path, tuple[Any, Any]], capsys: pytest.CaptureFixture[str]) -> None:
-    assert len(CASES) >= 64
+    assert len(CASES) >= 66
     wrong = [f"{f.parent.name}/{f.name}" for f, (got, exp) in results.items() if got != exp]
     with capsys.disabled():
         sys.stdout.write(f"\nextract score: {len(CASES) - len(wrong)}/{len(CASES)} cases right\n")

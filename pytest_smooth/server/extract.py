@@ -64,7 +64,8 @@ comes from the repeated structure whose items show most of the item's properties
 native or ARIA ``role=table``/``row``/``cell``, with the header (``<thead>``, a first row of
 ``th`` or of bold cells) mapped to property names and footer rows left out; elements sharing
 an ``itemtype``, ``data-testid``, or tag and class under one parent), and an array of strings
-from the one list of the page outside nav/header/footer/aside (in an item: its list).
+from the one list of the page outside nav/header/footer/aside when the object asks for one
+such array (in an item: its list).
 
 A ``dict[str, X]`` field (an object schema with only ``additionalProperties``) gets every
 label/value pair of its element, keyed by the labels as the page writes them.

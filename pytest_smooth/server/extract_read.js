@@ -117,7 +117,8 @@ function findItems(S, prop, itemNode, ctx) {
   const lists = within(S, "ul,ol").filter((l) => isVisible(l)
     && (!ctx.doc || !l.closest("nav,header,footer,aside")));
   const top = outermost(lists);
-  if (top.length === 1 || (!ctx.doc && top.length)) return itemsOf(top[0], false);
+  // The page's one list answers one unnamed list property, not several (a guess otherwise).
+  if ((top.length === 1 && !(ctx.lists > 1)) || (!ctx.doc && top.length)) return itemsOf(top[0], false);
   if (!ctx.doc && largestGroup([...S.children].filter(shown)).length >= 2) return itemsOf(S, false);
   return [];
 }
@@ -202,6 +203,8 @@ function bestGroup(S, itemNode) {
 
 function readObject(node, S, ctx, found) {
   const o = {};
+  const lists = node.properties.filter((p) => p.node.kind === "array" && p.node.items.kind === "scalar");
+  ctx = {...ctx, lists: lists.length};
   for (const p of node.properties) {
     const prop = propOf(p);
     const sub = p.node;
