@@ -263,7 +263,7 @@ async def engine() -> AsyncIterator[Any]:
     try:
         target = find_browser()
     except BrowserNotFoundError as exc:
-        pytest.skip(f"no engine: {exc}")
+        pytest.skip(f"no browser: {exc}")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -320,8 +320,16 @@ def test_case(results: dict[Path, tuple[Any, Any]], folder: Path) -> None:
 def test_score(results: dict[Path, tuple[Any, Any]], capsys: pytest.CaptureFixture[str]) -> None:
     assert len(CASES) >= 66
     wrong = [f"{f.parent.name}/{f.name}" for f, (got, exp) in results.items() if got != exp]
+    parts = []
+    for group in ("shared", "own"):
+        tried = [f for f in CASES if f.parent.name == group]
+        right = [f for f in tried if f"{group}/{f.name}" not in wrong]
+        parts.append(f"{group} {len(right)}/{len(tried)}")
     with capsys.disabled():
-        sys.stdout.write(f"\nextract score: {len(CASES) - len(wrong)}/{len(CASES)} cases right\n")
+        sys.stdout.write(
+            f"\nextract score: {len(CASES) - len(wrong)}/{len(CASES)} cases right"
+            f" ({', '.join(parts)})\n"
+        )
     assert not wrong, f"wrong: {', '.join(wrong)}"
 
 
