@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--only GROUP ...]``: run the benchmarks, print the table.
+"""``python -m benchmarks [--quick] [--rounds N] [--only GROUP ...]``: run them, print the table.
 
 The same figures go to ``benchmarks/results.json`` (``--json PATH`` to change it). Run from
 the repository root.
@@ -42,6 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short smoke run (tiny counts)")
     parser.add_argument("--only", nargs="+", choices=sorted(GROUPS), help="run only these groups")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs of each suite, interleaved (default 1)"
+    )
     return parser.parse_args(argv)
 
 
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     browser = target.location if target.kind == "executable" else None
     if browser:
         os.environ["SMOOTH_BROWSER"] = browser  # the suites' subprocesses use the same binary
+    suites_bench.ROUNDS = latency.ROUNDS = max(1, args.rounds)
     figures: list[Figure] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()

@@ -17,6 +17,7 @@ from .runner import run_suite
 REQUEST_MS = 100
 CREATE_MS = 3000
 PREWARM = 6
+ROUNDS = 1  # runs of the prewarmed and the reference suite (``--rounds``)
 
 
 def _args(proxy: FaultProxy, server: LocalServer, *extra: str) -> list[str]:
@@ -29,7 +30,7 @@ def _args(proxy: FaultProxy, server: LocalServer, *extra: str) -> list[str]:
 
 
 def run(*, quick: bool, browser: str | None) -> list[Figure]:
-    tests, rounds, prewarm = (3, 1, 2) if quick else (20, 2, PREWARM)
+    tests, rounds, prewarm = (3, 1, 2) if quick else (20, ROUNDS, PREWARM)
     base: list[float] = []
     warm: list[float] = []
     cold: list[float] = []

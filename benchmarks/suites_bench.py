@@ -9,9 +9,12 @@ from __future__ import annotations
 from ._results import Figure
 from .runner import run_suite
 
+# Runs of each suite (``--rounds``); one keeps the whole benchmark under 10 minutes here.
+ROUNDS = 1
+
 
 def run(*, quick: bool, browser: str | None) -> list[Figure]:
-    tests, rounds = (4, 1) if quick else (40, 2)
+    tests, rounds = (4, 1) if quick else (40, ROUNDS)
     smooth: list[float] = []
     playwright: list[float] = []
     parallel: list[float] = []
