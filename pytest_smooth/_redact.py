@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import sys
 import threading
 import weakref
 from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 from urllib.parse import quote_plus
 
+from ._constants import ENV_LOG_LEVEL
 from ._constants import REDACTED
 
-__all__ = ["LOGGER_NAME", "MIN_SECRET_LENGTH", "RedactingFilter", "Redactor", "get_logger"]
+__all__ = [
+    "LOGGER_NAME",
+    "MIN_SECRET_LENGTH",
+    "RedactingFilter",
+    "Redactor",
+    "configure_from_env",
+    "get_logger",
+]
 
 LOGGER_NAME = "pytest_smooth"
 # Shorter strings would turn ordinary words ("a", "id", "on") into *** everywhere.
@@ -121,13 +132,54 @@ class RedactingFilter(logging.Filter):
 _filter = RedactingFilter()
 
 
+def configure_from_env(environ: Mapping[str, str] | None = None) -> logging.Handler | None:
+    """Honour ``SMOOTH_LOG_LEVEL`` (e.g. ``DEBUG``): log the package to stderr at that level.
+
+    The handler carries the redacting filter too, so records from any ``pytest_smooth.*``
+    logger are redacted before they are written. Returns the handler it added, if any.
+    """
+    value = (environ if environ is not None else os.environ).get(ENV_LOG_LEVEL, "").strip()
+    if not value:
+        return None
+    level = logging.getLevelName(value.upper())
+    if not isinstance(level, int):
+        raise ValueError(
+            f"{ENV_LOG_LEVEL}={value!r} is not a log level;"
+            " use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+        )
+    root = logging.getLogger(LOGGER_NAME)
+    root.setLevel(level)
+    for handler in root.handlers:
+        if getattr(handler, "_smooth_env_handler", False):
+            handler.setLevel(level)
+            return handler
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_filter)
+    handler._smooth_env_handler = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    return handler
+
+
 def get_logger(name: str = LOGGER_NAME) -> logging.Logger:
     """Return the logger ``name`` (under ``pytest_smooth``) with the redacting filter attached.
 
     A logger's filters only see records logged on that very logger, not on its children, so
     every logger the package uses must come from here.
     """
+    global _env_configured
+    if not _env_configured:
+        _env_configured = True
+        try:
+            configure_from_env()
+        except ValueError as exc:
+            # Raising here would break every import of the package (and pytest's plugin load).
+            sys.stderr.write(f"pytest-smooth: {exc}; logging left unconfigured\n")
     logger = logging.getLogger(name)
     if _filter not in logger.filters:
         logger.addFilter(_filter)
     return logger
+
+
+_env_configured = False

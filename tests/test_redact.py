@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
 from pytest_smooth._redact import LOGGER_NAME
 from pytest_smooth._redact import Redactor
+from pytest_smooth._redact import configure_from_env
 from pytest_smooth._redact import get_logger
 from pytest_smooth._redact import redact_all
 
@@ -72,3 +76,35 @@ def test_logging_filter_redacts_records_args_and_tracebacks(
     assert "***" in caplog.records[0].getMessage()
     assert redact_all("key-123456") == "***"
     del redactor
+
+
+def test_smooth_log_level_env_logs_redacted_records_to_stderr() -> None:
+    code = (
+        "import logging\n"
+        "from pytest_smooth import SmoothClient\n"
+        "from pytest_smooth._redact import get_logger\n"
+        "client = SmoothClient(api_key='sk-env-secret-123', base_url='http://127.0.0.1:9/api/')\n"
+        "get_logger('pytest_smooth.client').debug('calling with sk-env-secret-123')\n"
+    )
+    env = {**os.environ, "SMOOTH_LOG_LEVEL": "debug"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert "DEBUG pytest_smooth.client: calling with ***" in done.stderr
+    assert "sk-env-secret-123" not in done.stderr
+
+
+def test_bad_smooth_log_level_is_named_and_does_not_break_imports() -> None:
+    env = {**os.environ, "SMOOTH_LOG_LEVEL": "chatty"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import pytest_smooth._client"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "SMOOTH_LOG_LEVEL='chatty' is not a log level" in done.stderr
+
+
+def test_configure_from_env_without_the_variable_adds_nothing() -> None:
+    assert configure_from_env({}) is None
