@@ -15,7 +15,9 @@ from typing import Any
 from typing import overload
 
 from ._base_client import Timeout
+from ._base_client import hold
 from ._base_client import log
+from ._base_client import remaining
 from ._base_session import FALLBACK_DELETE_TIMEOUT
 from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
@@ -272,10 +274,12 @@ class AsyncSmoothSession(BaseSmoothSession):
             reply: ActionReply | None = None
             try:
                 try:
-                    await self._client._post_event(self._id, body, deadline)
+                    wait = hold(remaining(deadline, clock()))
+                    ack = await self._client._post_event(self._id, body, deadline, wait=wait)
                 except SmoothError as err:
                     past = deadline is not None and clock() >= deadline
                     raise self._post_failed(action, err, limit if past else False) from err
+                self._state.feed_ack(ack)  # the reply inline, when the server held the POST
                 reply = await self._wait(event_id, action, deadline, limit)
                 if reply.error is not None:
                     raise self._reply_error(reply.error)

@@ -25,6 +25,7 @@ from ._constants import DEFAULT_MAX_RETRIES
 from ._constants import DEFAULT_REQUEST_TIMEOUT
 from ._constants import ENV_API_KEY
 from ._constants import ENV_BASE_URL
+from ._constants import LONG_POLL_PARAM
 from ._constants import MAX_LONG_POLL
 from ._constants import POLL_INTERVAL
 from ._exceptions import SmoothConnectionError
@@ -163,6 +164,12 @@ class BaseSmoothClient:
             write=self.request_timeout.write,
             pool=self.request_timeout.pool,
         )
+
+    def _event_hold(self, wait: float) -> tuple[dict[str, int] | None, httpx.Timeout | None]:
+        """Query and timeout of an action POST that asks for its reply inline (``wait_ms``)."""
+        if wait <= 0:
+            return None, None
+        return {LONG_POLL_PARAM: int(min(wait, MAX_LONG_POLL) * 1000)}, self._poll_timeout(wait)
 
     @staticmethod
     def _bounded(timeout: httpx.Timeout, deadline: float | None, now: float) -> httpx.Timeout:

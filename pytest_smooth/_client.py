@@ -152,9 +152,26 @@ class SmoothClient(BaseSmoothClient):
         return response, self._clock() - start, wait
 
     def _post_event(
-        self, task_id: str, body: dict[str, Any], deadline: float | None = None
-    ) -> None:
-        self._request("POST", f"task/{task_id}/event", json=body, deadline=deadline)
+        self,
+        task_id: str,
+        body: dict[str, Any],
+        deadline: float | None = None,
+        *,
+        wait: float = 0.0,
+    ) -> Any:
+        """POST one event; with ``wait``, ask the server to hold the ack for the reply.
+
+        Returns the ack (``{"id", "reply"?}``). Never retried once sent (no idempotency key).
+        """
+        params, timeout = self._event_hold(wait)
+        return self._request(
+            "POST",
+            f"task/{task_id}/event",
+            json=body,
+            params=params,
+            timeout=timeout,
+            deadline=deadline,
+        )
 
     # --- tasks and sessions ---------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from dataclasses import field
 from typing import Any
 
 import httpx
+import pydantic
 
 from ._constants import FINISHED_STATUSES
 from ._constants import INITIAL_RETRY_DELAY
@@ -184,18 +185,38 @@ class PollState:
         """
         update = PollUpdate()
         for event in response.events or ():
-            if event.timestamp is not None and event.timestamp > self.cursor:
-                self.cursor = event.timestamp
-            key = event.id if event.id is not None else f"{event.name}@{event.timestamp}"
-            if key in self._seen:
-                continue
-            self._seen.add(key)
-            update.events.append(event)
-            self._match(event, update)
+            self._take(event, update)
         self.status = response.status
         update.finished = self.finished
         update.delay = self._next_delay(bool(update.events), elapsed, wait)
         return update
+
+    def feed_ack(self, ack: Any) -> PollUpdate:
+        """Process the ack of an action POST sent with ``wait_ms``: its inline ``reply`` event.
+
+        The reply goes through the same cursor, de-duplication and matching as a polled event,
+        so a later GET that returns it again changes nothing. An ack without a usable reply (a
+        server that ignores ``wait_ms``, or the hold ended first) changes nothing either.
+        """
+        update = PollUpdate()
+        raw = ack.get("reply") if isinstance(ack, Mapping) else None
+        if isinstance(raw, Mapping):
+            try:
+                event = TaskEvent.model_validate(raw)
+            except pydantic.ValidationError:
+                return update
+            self._take(event, update)
+        return update
+
+    def _take(self, event: TaskEvent, update: PollUpdate) -> None:
+        if event.timestamp is not None and event.timestamp > self.cursor:
+            self.cursor = event.timestamp
+        key = event.id if event.id is not None else f"{event.name}@{event.timestamp}"
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        update.events.append(event)
+        self._match(event, update)
 
     def _match(self, event: TaskEvent, update: PollUpdate) -> None:
         if event.id is None:

@@ -18,7 +18,9 @@ from typing import overload
 from ._async_session import AsyncSessionOpener
 from ._async_session import AsyncSmoothSession
 from ._base_client import Timeout
+from ._base_client import hold
 from ._base_client import log
+from ._base_client import remaining
 from ._base_session import FALLBACK_DELETE_TIMEOUT
 from ._base_session import SETTLE_TIMEOUT
 from ._base_session import BaseSmoothSession
@@ -253,10 +255,12 @@ class SmoothSession(BaseSmoothSession):
             reply: ActionReply | None = None
             try:
                 try:
-                    self._client._post_event(self._id, body, deadline)
+                    wait = hold(remaining(deadline, clock()))
+                    ack = self._client._post_event(self._id, body, deadline, wait=wait)
                 except SmoothError as err:
                     past = deadline is not None and clock() >= deadline
                     raise self._post_failed(action, err, limit if past else False) from err
+                self._state.feed_ack(ack)  # the reply inline, when the server held the POST
                 reply = self._wait(event_id, action, deadline, limit)
                 if reply.error is not None:
                     raise self._reply_error(reply.error)

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import logging
 import math
+import re
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ from .app_body import parse_multipart
 from .app_body import read_limited
 from .openapi import openapi_document
 from .store import Store
+from .store_events import event_mark
+from .store_events import held_reply
 
 logger = logging.getLogger("pytest_smooth.server")
 
@@ -46,6 +49,8 @@ UPLOAD_PATHS = frozenset({"/api/v1/file", "/api/v1/extension"})
 ARTIFACTS = ("screenshot.png", "trace.zip")
 EVIDENCE_METHODS = ("screenshot", "trace_zip", "frames", "latest_frame")
 DEFAULT_REAP_INTERVAL = 5.0
+# POST /task/{id}/event: with wait_ms, the ack also carries the action's reply (our extension).
+_EVENT_PATH = re.compile(r"/api/v1/task/([^/]+)/event/?\Z")
 
 
 def _finite(value: Any) -> Any:
@@ -67,6 +72,14 @@ class JSON(JSONResponse):
             return super().render(content)
         except ValueError:
             return super().render(_finite(content))
+
+
+def _budget(wait: str) -> float | None:
+    """Seconds of a ``wait_ms`` hold, capped at MAX_LONG_POLL (None: not an integer)."""
+    try:
+        return min(max(int(wait), 0) / 1000, MAX_LONG_POLL)
+    except ValueError:
+        return None
 
 
 def detail(status: int, message: Any, headers: dict[str, str] | None = None) -> JSON:
@@ -159,18 +172,48 @@ def create_app(
         except BodyError as exc:
             return detail(exc.status, exc.detail)
         path, query = request.url.path, dict(request.query_params)
-        status, reply = store.handle(request.method, path, query, body)
         wait = query.get(LONG_POLL_PARAM)
-        if status == 202 and request.method == "GET" and wait and "events" in reply["r"]:
-            status, reply = await long_poll(request, path, query, wait, status, reply)
+        held = _EVENT_PATH.match(path) if wait and request.method == "POST" else None
+        if held is None:
+            status, reply = store.handle(request.method, path, query, body)
+            if status == 202 and request.method == "GET" and wait and "events" in reply["r"]:
+                status, reply = await long_poll(request, path, query, wait, status, reply)
+            return JSON(reply, status)
+        budget = _budget(wait or "")
+        if budget is None:  # refused before the event runs, not after
+            return detail(422, f"{LONG_POLL_PARAM} must be an integer (milliseconds)")
+        task_id = held.group(1)
+        mark = event_mark(store, task_id)
+        status, reply = store.handle(request.method, path, query, body)
+        if status == 200 and isinstance(reply["r"], dict) and "id" in reply["r"]:
+            event = await hold_reply(request, task_id, reply["r"]["id"], mark, budget)
+            reply = {"r": {**reply["r"], "reply": event}}
         return JSON(reply, status)
+
+    async def hold_reply(
+        request: Request, task_id: str, event_id: str, mark: int, budget: float
+    ) -> dict[str, Any] | None:
+        """Wait (woken by the store's changes) until the action's reply is there, or budget."""
+        done, event = held_reply(store, task_id, event_id, mark)
+        if done:
+            return event
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        with waiters.watch(task_id) as changed:
+            while True:
+                changed.clear()
+                done, event = held_reply(store, task_id, event_id, mark)
+                remaining = deadline - loop.time()
+                if done or remaining <= 0 or await request.is_disconnected():
+                    return event
+                with contextlib.suppress(asyncio.TimeoutError):  # not builtins' on 3.10
+                    await asyncio.wait_for(changed.wait(), remaining)
 
     async def long_poll(
         request: Request, path: str, query: dict[str, str], wait: str, status: int, reply: Any
     ) -> tuple[int, Any]:
-        try:
-            budget = min(max(int(wait), 0) / 1000, MAX_LONG_POLL)
-        except ValueError:
+        budget = _budget(wait)
+        if budget is None:
             return 422, {"detail": f"{LONG_POLL_PARAM} must be an integer (milliseconds)"}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget

@@ -102,3 +102,35 @@ def put_task(store: Store, task_id: str, body: Any) -> Reply:
             pass  # a plain string output
     status, reply = _tool_reply(store, task, response["id"], response.get("code"), output)
     return (status, {"r": True}) if status == 200 else (status, reply)
+
+
+# --- held replies (POST /task/{id}/event?wait_ms=N, our extension) ----------------------------
+
+
+def event_mark(store: Store, task_id: str) -> int:
+    """Return the timestamp of the task's newest event (0 if none): a held POST's start."""
+    task = store.tasks.get(task_id)
+    return 0 if task is None else task.last_ts
+
+
+def held_reply(
+    store: Store, task_id: str, event_id: str, since: int
+) -> tuple[bool, dict[str, Any] | None]:
+    """Tell whether a held POST of action ``event_id`` can answer now, and with which reply.
+
+    ``(True, event)`` once the reply is there (it stays in the event stream too); ``(True,
+    None)`` when no reply will come for this hold: the task is gone or finished, the id is no
+    action request, or another event came after ``since`` (a tool call: the client must poll
+    to see it); ``(False, None)`` to keep waiting.
+    """
+    task = store.tasks.get(task_id)
+    if task is None or event_id not in task.requests:
+        return True, None
+    for event in reversed(task.events):
+        if event["id"] == event_id:
+            if task.pending_finish and event["timestamp"] == task.close_reply_ts:
+                if task.close_reply_served_at is None:
+                    task.close_reply_served_at = store.clock()
+            return True, event
+    newer = bool(task.events) and task.events[-1]["timestamp"] > since
+    return task.finished or newer, None
