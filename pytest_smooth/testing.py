@@ -4,7 +4,9 @@ It is the local backend's ``Store`` with a canned executor, so it speaks the sam
 (smooth-api.md §4): 202 while running, a stateless ``event_t`` filter, and action replies that
 appear on a *later* poll: the canned executor delivers a task's pending results right after a
 GET of that task, so the reply shows up in the GET after it. Like the cloud, it ignores
-``wait_ms`` and answers at once. One ``FakeSmooth().handler`` serves sync and async clients::
+``wait_ms`` and answers at once (``inline_replies = True`` answers a POST's ``wait_ms`` like
+the local backend: the reply comes in the ack). One ``FakeSmooth().handler`` serves sync and
+async clients::
 
     fake = FakeSmooth()
     fake.outputs["evaluate_js"] = "Shop"                 # a value, or a callable(input)
@@ -16,6 +18,7 @@ GET of that task, so the reply shows up in the GET after it. Like the cloud, it 
 from __future__ import annotations
 
 import fnmatch
+import re
 import threading
 from collections.abc import Callable
 from collections.abc import Collection
@@ -26,17 +29,21 @@ from typing import Any
 import httpx
 
 from ._constants import API_KEY_HEADER
+from ._constants import LONG_POLL_PARAM
 from .server.app_body import BodyError
 from .server.app_body import parse_json
 from .server.app_body import parse_multipart
 from .server.executor import ReplySink
 from .server.executor import SessionSpec
 from .server.store import Store
+from .server.store_events import event_mark
+from .server.store_events import held_reply
 from .server.store_routes import API_PREFIX
 
 __all__ = ["CannedExecutor", "FakeSmooth", "Fault", "RecordedRequest"]
 
 FAKE_ROOT = "https://fake.smooth.test"
+_EVENT_PATH = re.compile(API_PREFIX + r"/task/([^/]+)/event/?\Z")
 DEFAULT_OUTPUTS: dict[str, Any] = {
     "evaluate_js": None,
     "exec_js": None,
@@ -136,7 +143,7 @@ class CannedExecutor:
 
 
 class FakeSmooth:
-    """The fake server. Knobs: ``outputs``, ``failures``, ``never_reply``, ``fault()``."""
+    """The fake server. Knobs: ``outputs``, ``failures``, ``never_reply``, ``inline_replies``."""
 
     base_url = f"{FAKE_ROOT}/api/"
 
@@ -146,6 +153,9 @@ class FakeSmooth:
         self.outputs: dict[str, Any] = dict(DEFAULT_OUTPUTS)
         self.failures: dict[str, tuple[int, str]] = {}
         self.never_reply: bool | Collection[str] = False
+        # Like the cloud, the fake ignores wait_ms on POST /task/{id}/event; True answers it as
+        # the local backend does: the action runs at once and its reply comes in the ack.
+        self.inline_replies = False
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self.executor = CannedExecutor(self)
@@ -223,12 +233,19 @@ class FakeSmooth:
         if fault is not None and not fault.execute:
             return _fault_response(fault, request)
         given = request.headers.get(API_KEY_HEADER)
+        reply: Any
         if not given or (self.api_key is not None and given != self.api_key):
             status, reply = 401, {"detail": "Invalid API key" if given else "Missing API key"}
         elif body_error is not None:
             status, reply = body_error.status, {"detail": body_error.detail}
         else:
+            held = _EVENT_PATH.match(path) if LONG_POLL_PARAM in query else None
+            mark = event_mark(self.store, held.group(1)) if held else 0
             status, reply = self.store.handle(method, path, query, body)
+            if held and self.inline_replies and status == 200:
+                self.executor.deliver(held.group(1))
+                _, event = held_reply(self.store, held.group(1), reply["r"]["id"], mark)
+                reply = {"r": {**reply["r"], "reply": event}}
         if method == "GET" and status in (200, 202) and path.startswith(API_PREFIX + "/task/"):
             self.executor.deliver(path.rsplit("/", 1)[-1])
         if fault is not None:

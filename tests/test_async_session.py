@@ -462,3 +462,73 @@ def test_the_twins_have_the_same_public_names() -> None:
         return {n for n in dir(cls) if not n.startswith("_")}
 
     assert public(AsyncSmoothSession) - {"aclose"} == public(SmoothSession)
+
+
+@pytest.mark.asyncio
+async def test_inline_replies_take_one_round_trip(
+    client: AsyncSmoothClient, fake: FakeSmooth
+) -> None:
+    fake.inline_replies = True
+    fake.outputs["evaluate_js"] = 7
+    fake.failures["extract"] = (400, "no such field")
+    async with client.session() as session:
+        gets = fake.count("GET", "/task/*")
+        assert await session.evaluate_js("3 + 4") == 7
+        await session.goto("https://x.test")
+        with pytest.raises(SmoothActionError, match="no such field"):
+            await session.extract({"type": "object"})
+        assert fake.count("GET", "/task/*") == gets  # no poll: the acks carried the replies
+        holds = [int(r.query[LONG_POLL_PARAM]) for r in fake.requests if r.path.endswith("/event")]
+        assert holds == [5000, 5000, 5000]  # bounded by the action's 5 s
+        outcomes = [(r.action, r.outcome) for r in session.events]
+        assert outcomes == [("evaluate_js", "ok"), ("goto", "ok"), ("extract", "error")]
+        ids = [r.event_id for r in session.events]
+        assert [e.id for e in (await client.get_task(session.id)).events or ()] == ids
+        assert session._state.cursor == fake.store.tasks[session.id].last_ts
+    assert fake.store.tasks[session.id].status == "done"
+
+
+@pytest.mark.asyncio
+async def test_a_held_post_gets_the_hold_plus_a_margin_within_the_deadline(
+    fake: FakeSmooth, clock: Clock
+) -> None:
+    reads: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and LONG_POLL_PARAM in request.url.params:
+            reads.append(request.extensions["timeout"]["read"])
+        return fake.handler(request)
+
+    fake.inline_replies = True
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    short = httpx.Timeout(2.0)
+    async with AsyncSmoothClient(
+        KEY, FakeSmooth.base_url, http_client=http, request_timeout=short
+    ) as client:
+        client._clock = clock.time  # type: ignore[method-assign]
+        session = await client.session()
+        await session.goto("https://x.test", timeout=3)
+        await session.goto("https://x.test", timeout=None)
+        await session.close(force=True)
+    assert reads == [3.5, 15.0]  # 3 s deadline + grace; 10 s hold + 5 s margin
+
+
+@pytest.mark.asyncio
+async def test_acks_without_a_usable_reply_fall_back_to_polling(
+    client: AsyncSmoothClient, fake: FakeSmooth
+) -> None:
+    def garbling(request: httpx.Request) -> httpx.Response:
+        response = fake.handler(request)
+        if request.method == "POST" and request.url.path.endswith("/event"):
+            ack = response.json()
+            return httpx.Response(200, json={"r": {**ack["r"], "reply": {"payload": "x"}}})
+        return response
+
+    fake.outputs["evaluate_js"] = 3
+    async with client.session() as session:
+        gets = fake.count("GET", "/task/*")
+        assert await session.evaluate_js("1 + 2") == 3  # the fake ignores wait_ms: a plain ack
+        assert fake.count("GET", "/task/*") > gets
+        client._http = httpx.AsyncClient(transport=httpx.MockTransport(garbling))
+        assert await session.evaluate_js("1 + 2") == 3
+        assert [r.outcome for r in session.events] == ["ok", "ok"]

@@ -235,3 +235,20 @@ def test_retry_after_seconds_date_and_cap() -> None:
     assert retry_delay("GET", 0, 2, status_code=429, headers=too_long) is None
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
+
+
+def test_an_inline_reply_is_matched_once_and_moves_the_cursor() -> None:
+    state = PollState()
+    state.expect("ev-1", "evaluate_js")
+    event = {"id": "ev-1", "name": "browser_action", "timestamp": 42}
+    event["payload"] = {"code": 200, "output": {"output": 2, "credits_used": 0, "duration": 0.1}}
+    update = state.feed_ack({"id": "ev-1", "reply": event})
+    assert [r.output for r in update.replies] == [2] and state.cursor == 42
+    # The same event polled later (a GET from an older cursor) is not processed again.
+    again = state.feed(TaskResponse.model_validate({"id": "t", "status": "running",
+                                                      "events": [event]}))  # fmt: skip
+    assert again.replies == [] and again.events == []
+    assert state.take("ev-1") is not None and state.take("ev-1") is None
+    for ack in ({"id": "ev-2"}, {"id": "ev-2", "reply": None}, {"reply": {"payload": 1}}, None):
+        assert state.feed_ack(ack).events == []
+    assert state.cursor == 42

@@ -400,3 +400,67 @@ def test_reply_with_an_unknown_code_is_a_protocol_error(
     with pytest.raises(SmoothProtocolError, match="code 302"):
         session.goto("https://x.test")
     assert session.events[-1].outcome == "error"
+
+
+def test_inline_replies_take_one_round_trip(client: SmoothClient, fake: FakeSmooth) -> None:
+    fake.inline_replies = True
+    fake.outputs["evaluate_js"] = 7
+    fake.failures["extract"] = (400, "no such field")
+    with client.session() as session:
+        gets = fake.count("GET", "/task/*")
+        assert session.evaluate_js("3 + 4") == 7
+        session.goto("https://x.test")
+        with pytest.raises(SmoothActionError, match="no such field"):
+            session.extract({"type": "object"})
+        assert fake.count("GET", "/task/*") == gets  # no poll: the acks carried the replies
+        holds = [int(r.query[LONG_POLL_PARAM]) for r in fake.requests if r.path.endswith("/event")]
+        assert holds == [5000, 5000, 5000]  # bounded by the action's 5 s
+        outcomes = [(r.action, r.outcome) for r in session.events]
+        assert outcomes == [("evaluate_js", "ok"), ("goto", "ok"), ("extract", "error")]
+        # The replies stay in the stream, and the cursor is past them: nothing comes twice.
+        ids = [r.event_id for r in session.events]
+        assert [e.id for e in client.get_task(session.id).events or ()] == ids
+        assert session._state.cursor == fake.store.tasks[session.id].last_ts
+    assert fake.store.tasks[session.id].status == "done"  # the close reply came inline too
+
+
+def test_a_held_post_gets_the_hold_plus_a_margin_within_the_deadline(
+    fake: FakeSmooth, clock: Clock
+) -> None:
+    reads: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and LONG_POLL_PARAM in request.url.params:
+            reads.append(request.extensions["timeout"]["read"])
+        return fake.handler(request)
+
+    fake.inline_replies = True
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    short = httpx.Timeout(2.0)
+    with SmoothClient(KEY, FakeSmooth.base_url, http_client=http, request_timeout=short) as client:
+        client._clock = clock.time  # type: ignore[method-assign]
+        session = client.session()
+        session.goto("https://x.test", timeout=3)
+        session.goto("https://x.test", timeout=None)
+        session.close(force=True)
+    assert reads == [3.5, 15.0]  # 3 s deadline + grace; 10 s hold + 5 s margin
+
+
+def test_acks_without_a_usable_reply_fall_back_to_polling(
+    client: SmoothClient, fake: FakeSmooth
+) -> None:
+    def garbling(request: httpx.Request) -> httpx.Response:
+        response = fake.handler(request)
+        if request.method == "POST" and request.url.path.endswith("/event"):
+            ack = response.json()
+            return httpx.Response(200, json={"r": {**ack["r"], "reply": {"payload": "x"}}})
+        return response
+
+    fake.outputs["evaluate_js"] = 3
+    with client.session() as session:
+        gets = fake.count("GET", "/task/*")
+        assert session.evaluate_js("1 + 2") == 3  # the fake ignores wait_ms: a plain ack
+        assert fake.count("GET", "/task/*") > gets
+        client._http = httpx.Client(transport=httpx.MockTransport(garbling))
+        assert session.evaluate_js("1 + 2") == 3
+        assert [r.outcome for r in session.events] == ["ok", "ok"]
