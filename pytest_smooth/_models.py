@@ -114,9 +114,10 @@ class TaskResponse(WireModel):
 
 
 class EventAck(WireModel):
-    """POST /task/{id}/event reply."""
+    """POST /task/{id}/event reply; ``reply`` only with our ``wait_ms`` extension."""
 
     id: str
+    reply: TaskEvent | None = None
 
 
 # --- action requests (client -> server events) -------------------------------------------------

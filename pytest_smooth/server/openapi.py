@@ -111,6 +111,11 @@ def _paths() -> dict[str, Any]:
     task = _envelope(_ref("TaskResponse"))
     event_t = _query("event_t", {"type": "integer", "default": 0}, "events newer than (ms)")
     wait_ms = _query("wait_ms", {"type": "integer", "maximum": 10000}, "long poll (ms)")
+    event_wait = _query(
+        "wait_ms",
+        {"type": "integer", "maximum": 10000},
+        "hold the ack until the action's reply (ms); it then carries 'reply' (null: none yet)",
+    )
     downloads = _query("downloads", {"type": "boolean", "default": False}, "fill downloads_url")
     by_id = [_PATH_ID]
     ext_list = _envelope({"type": "array", "items": _ref("Extension")})
@@ -154,7 +159,7 @@ def _paths() -> dict[str, Any]:
                 "Send an action or a tool-call reply",
                 _envelope(_ref("EventAck")),
                 (400, 404, 422),
-                params=by_id,
+                params=[_PATH_ID, event_wait],
                 body=_json_body("RequestEvent"),
             ),
         },
