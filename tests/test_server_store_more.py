@@ -178,3 +178,13 @@ def test_only_the_newest_finished_tasks_are_kept(executor: RecordingExecutor) ->
     assert call(store, "GET", f"/task/{ids[0]}")[0] == 404
     assert [get(store, task_id)[1]["status"] for task_id in ids[1:]] == ["cancelled"] * 2
     assert "first-goto" not in store.executions
+
+
+def test_a_closed_session_whose_reply_was_delivered_is_not_open(store: Store) -> None:
+    task_id = open_session(store)
+    send(store, task_id, "close")
+    status, body = get(store, task_id)  # the close reply goes out while still running (case 12)
+    assert (status, body["status"]) == (202, "running") and body["events"][-1]["id"] == NANOID
+    assert store.stats()["open_sessions"] == 0
+    assert get(store, task_id, event_t=body["events"][-1]["timestamp"])[1]["status"] == "done"
+    assert store.stats()["open_sessions"] == 0
