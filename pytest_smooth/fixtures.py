@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from ._session import SmoothSession
     from .server import LocalServer
 
+# Set once this plugin's smooth_server started: then its stop, and the sweep that closes the
+# sessions before it, wait for the last test's teardown report (its evidence needs them).
+OWN_SERVER = pytest.StashKey[bool]()
+
 
 def _timeout(settings: SmoothSettings) -> float | NotGiven:
     # An unset --smooth-timeout means "the client's default", which None would disable.
@@ -73,17 +77,29 @@ def smooth_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
     # per-worker server needs no cross-process owner or lock, isolates workers' browsers, and a
     # crashed worker takes down only its own server (the server also reaps idle sessions).
     server = start_local_server(get_settings(pytestconfig))
+    pytestconfig.stash[OWN_SERVER] = True  # not a user's own smooth_server fixture
+    tracker = get_tracker(pytestconfig)
     try:
         yield server
     finally:
-        server.stop()
+        # Stopped after the last test's teardown report, which may need its screenshot
+        # (lifecycle.SessionTracker.run_deferred; the run's end does it at the latest).
+        tracker.defer(server.stop)
 
 
 @pytest.fixture(scope="session")
 def _smooth_connection(request: pytest.FixtureRequest) -> Iterator[tuple[str | None, str]]:
     yield connection(request)
-    # Torn down before the backend (even a user's own smooth_server): close what is still open.
-    get_tracker(request.config).close_all()
+    # Torn down before the backend (even a user's own smooth_server): close what is still open;
+    # when the backend outlives this teardown (ours, or the cloud), after the last test's report.
+    tracker = get_tracker(request.config)
+    if (
+        request.config.stash.get(OWN_SERVER, False)
+        or get_settings(request.config).backend != "local"
+    ):
+        tracker.defer(tracker.close_all)
+    else:
+        tracker.close_all()
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +112,14 @@ def smooth_client(
     from ._client import SmoothClient
 
     api_key, base_url = _smooth_connection
-    with SmoothClient(api_key, base_url, timeout=_timeout(smooth_settings)) as client:
+    client = SmoothClient(api_key, base_url, timeout=_timeout(smooth_settings))
+    tracker = get_tracker(pytestconfig)
+    try:
         yield client
-        get_tracker(pytestconfig).close_all()  # its sessions close through it: before it goes
+    finally:
+        # Its sessions close through it: before it goes, after the last test's teardown report.
+        tracker.defer(tracker.close_all)
+        tracker.defer(client.close)
 
 
 @pytest.fixture(scope="session")

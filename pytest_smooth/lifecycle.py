@@ -8,8 +8,10 @@ closes whatever is still open, each close bounded, and records the ones that fai
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
@@ -18,10 +20,13 @@ from typing import Final
 
 import pytest
 
+from ._exceptions import NotFoundError
 from .settings import SmoothSettings
 
 if TYPE_CHECKING:
     from ._client import SmoothClient
+
+log = logging.getLogger("pytest_smooth.lifecycle")
 
 # One close may take this long; the sweep at the end of the run stops after SWEEP_DEADLINE.
 CLOSE_TIMEOUT: Final = 15.0
@@ -78,6 +83,10 @@ class SessionTracker:
         self._timers: dict[str, threading.Timer] = {}
         self._connection: tuple[str | None, str] | None = None
         self._service: SmoothClient | None = None
+        # End-of-run steps of the session fixtures (close all, close the client, stop the
+        # local backend), run in order after the last test's teardown report: its evidence
+        # needs the sessions open and the backend up (run_deferred).
+        self._deferred: list[Callable[[], object]] = []
         # Set on Ctrl-C: close by DELETE at once instead of waiting for a graceful close.
         self.interrupted = False
 
@@ -86,6 +95,11 @@ class SessionTracker:
     def connect(self, api_key: str | None, base_url: str) -> None:
         """Remember where sessions live, for closing by id and fetching artifacts."""
         self._connection = (api_key, base_url)
+
+    @property
+    def connection(self) -> tuple[str | None, str] | None:
+        """The API key and base URL that sessions were opened with, if any were."""
+        return self._connection
 
     def service_client(self) -> SmoothClient | None:
         """Return a sync client of our own (evidence, close by id), made on first use."""
@@ -172,6 +186,8 @@ class SessionTracker:
         if client is not None:
             try:
                 client.delete_task(tracked.id)
+            except NotFoundError:
+                error = None  # "not found or already completed": it is closed all the same
             except Exception as err:
                 error = err
             else:
@@ -200,12 +216,30 @@ class SessionTracker:
                 continue
             self.close(tracked)
 
+    def defer(self, step: Callable[[], object]) -> None:
+        """Run ``step`` at the end of the run, after the last test's teardown report."""
+        with self._lock:
+            self._deferred.append(step)
+
+    def run_deferred(self) -> None:
+        """Run the deferred steps in the order given; a failure is logged, never raised."""
+        while True:
+            with self._lock:
+                if not self._deferred:
+                    return
+                step = self._deferred.pop(0)
+            try:
+                step()
+            except Exception:
+                log.warning("pytest-smooth: an end-of-run step failed", exc_info=True)
+
     def pytest_keyboard_interrupt(self) -> None:
         """Hear Ctrl-C (as a registered plugin): later closes DELETE instead of waiting."""
         self.interrupted = True
 
     def shutdown(self) -> None:
-        """Close everything and the service client (end of the run)."""
+        """Run the deferred steps, close everything and the service client (end of the run)."""
+        self.run_deferred()
         self.close_all()
         with self._lock:
             service, self._service = self._service, None

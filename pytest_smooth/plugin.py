@@ -18,6 +18,8 @@ from .lifecycle import TRACKER_KEY
 from .lifecycle import LifecycleStats
 from .lifecycle import SessionTracker
 from .opening import LiveLinkPrinter
+from .reaper import ReapResult
+from .reaper import reap
 from .session_options import MARKER_LINE
 from .session_options import RUN_ID_INPUT
 from .session_options import run_id
@@ -34,6 +36,8 @@ WORKER_OUTPUT: Final = "smooth_lifecycle"
 TRACKER_NAME: Final = "smooth-tracker"
 PRINTER_NAME: Final = "smooth-live-links"
 STATS_KEY: Final = pytest.StashKey[LifecycleStats]()  # merged worker stats, controller only
+CRASHED_KEY: Final = pytest.StashKey[set[str]]()  # ids of xdist workers that died mid-run
+REAPED_KEY: Final = pytest.StashKey[ReapResult]()  # what the orphan reaper found and closed
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -84,10 +88,14 @@ def pytest_configure_node(node: Any) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:  # noqa: ARG001
-    """Collect an xdist worker's session counts and unclosed sessions."""
-    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    """Collect an xdist worker's session counts and unclosed sessions; note a crashed one."""
+    data = (getattr(node, "workeroutput", None) or {}).get(WORKER_OUTPUT)
     if isinstance(data, dict):
         node.config.stash.setdefault(STATS_KEY, LifecycleStats()).merge(data)
+    else:  # it never reached its own sessionfinish: its sessions may still be open
+        worker = (getattr(node, "workerinput", None) or {}).get("workerid")
+        if worker:
+            node.config.stash.setdefault(CRASHED_KEY, set()).add(str(worker))
 
 
 @pytest.hookimpl(trylast=True)
@@ -103,14 +111,40 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput[WORKER_OUTPUT] = tracker.stats.as_dict()
     else:
         config.stash.setdefault(STATS_KEY, LifecycleStats()).merge(tracker.stats.as_dict())
+        _reap_orphans(config, tracker.connection)
+
+
+def _reap_orphans(config: pytest.Config, connection: tuple[str | None, str] | None) -> None:
+    """Close this run's sessions that nobody closed (the controller, or the only process).
+
+    Under xdist, those of crashed workers; without it, any of this run still open (e.g. a
+    session a prewarm thread opened too late). Only where sessions outlive their process: a
+    worker's local backend dies with it, and the run's own stopped when its tests ended.
+    """
+    settings = config.stash[SETTINGS_KEY]
+    if settings.backend == "local" or REAPED_KEY in config.stash:
+        return
+    crashed = config.stash.get(CRASHED_KEY, set())
+    if crashed:
+        workers: set[str] | None = crashed
+        api_key, base_url = settings.api_key, settings.base_url
+    elif connection is not None:  # sessions ran here (an xdist controller runs none)
+        workers = None
+        api_key, base_url = connection
+    else:
+        return
+    try:
+        result = reap(api_key, base_url, run_id(config), workers)
+    except Exception as err:  # e.g. no API key: report it, never an INTERNALERROR
+        result = ReapResult(error=f"{type(err).__name__}: {err}")
+    config.stash[REAPED_KEY] = result
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Last resort when sessionfinish never ran (e.g. an error during start-up)."""
     tracker = config.stash.get(TRACKER_KEY, None)
     if tracker is not None:
-        if tracker.open_sessions():
-            tracker.shutdown()
+        tracker.shutdown()  # a no-op when sessionfinish did it
         config.pluginmanager.unregister(tracker, TRACKER_NAME)
     printer = config.pluginmanager.get_plugin(PRINTER_NAME)
     if printer is not None:
@@ -126,9 +160,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{stats.opened} session(s) opened, {stats.closed} closed"
             + (f", {stats.kept_open} kept open after a failure" if stats.kept_open else "")
         )
-        if stats.unclosed:
-            lines.append(f"{len(stats.unclosed)} session(s) could not be closed:")
-            lines.extend(f"  {line}" for line in stats.unclosed)
+    reaped = config.stash.get(REAPED_KEY, None)
+    unclosed = (stats.unclosed if stats is not None else []) + (reaped.failed if reaped else [])
+    if reaped is not None and reaped.error:
+        lines.append(f"smooth: could not look for sessions left open: {reaped.error}")
+    elif reaped is not None and reaped.found:
+        by = " by crashed workers" if config.stash.get(CRASHED_KEY, None) else ""
+        lines.append(f"smooth: {reaped.found} session(s) left open{by}, {reaped.reaped} reaped")
+    if unclosed:
+        lines.append(f"{len(unclosed)} session(s) could not be closed:")
+        lines.extend(f"  {line}" for line in unclosed)
     if not lines:
         return
     terminalreporter.write_sep("=", "smooth")

@@ -40,12 +40,23 @@ def pytest_runtest_makereport(
     call: pytest.CallInfo[None],  # noqa: ARG001
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    try:
+        _gather(item, report)
+    finally:
+        if report.when == "teardown":
+            # After the last test: the end-of-run steps that its evidence had to wait for
+            # (close the sessions, the client, stop the local backend). Usually a no-op.
+            get_tracker(item.config).run_deferred()
+    return report
+
+
+def _gather(item: pytest.Item, report: pytest.TestReport) -> None:
     attach_announcements(item, report)
     tracked = item.stash.get(ITEM_SESSIONS, [])
     if not tracked:
         if report.failed:
             item.stash[ITEM_FAILED] = True
-        return report
+        return
     try:
         if report.failed:
             first = not item.stash.get(ITEM_FAILED, False)
@@ -62,7 +73,6 @@ def pytest_runtest_makereport(
     finally:
         if report.when == "teardown":
             release_after_test(item)  # a no-op when done above; never leave sessions behind
-    return report
 
 
 def _report_recordings(

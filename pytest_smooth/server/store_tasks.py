@@ -115,7 +115,11 @@ def task_response(
         "created_at": task.created_at,
         "tool_calls": None,
     }
-    if event_t is not None:
+    if event_t is None:
+        # Listings carry the session's metadata (an extra field; models allow extras), so a
+        # run can find its own sessions by the tags it set (the plugin's orphan reaper).
+        body["metadata"] = task.request.metadata
+    else:
         # Events are in ascending timestamp order: a binary search finds the first newer one.
         body["events"] = task.events[bisect_right(task.events, event_t, key=_timestamp) :]
     return body
