@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from pytest_smooth._exceptions import InternalServerError
+from pytest_smooth._exceptions import NotFoundError
 from pytest_smooth._models import ActionRecord
 from pytest_smooth.artifacts import MAX_SLUG
 from pytest_smooth.artifacts import artifact_name
@@ -64,6 +66,53 @@ def test_failed_close_without_connection_is_recorded() -> None:
     [line] = tracker.stats.unclosed
     assert line.startswith("task_9 (t.py::test): RuntimeError: server went away")
     assert tracker.open_sessions() == []
+
+
+class RefusingService:
+    """A service client whose DELETE answers ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.deleted: list[str] = []
+
+    def delete_task(self, task_id: str) -> bool:
+        self.deleted.append(task_id)
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "closed"),
+    [
+        (NotFoundError("not found or already completed", status_code=404), True),
+        (InternalServerError("boom", status_code=500), False),
+    ],
+)
+def test_close_by_id_counts_404_as_closed(error: Exception, closed: bool) -> None:
+    tracker = SessionTracker(SmoothSettings())
+    service = RefusingService(error)
+    tracker.service_client = lambda: service  # type: ignore[assignment,method-assign,return-value]
+    track(tracker, FakeSession("task_4", fail=True))  # the graceful close fails first
+    tracker.shutdown()
+    assert service.deleted == ["task_4"]
+    assert tracker.stats.closed == (1 if closed else 0)
+    assert bool(tracker.stats.unclosed) is not closed
+    assert tracker.open_sessions() == []
+
+
+def test_deferred_steps_run_once_in_order_and_failures_do_not_stop_them() -> None:
+    tracker = SessionTracker(SmoothSettings())
+    ran: list[str] = []
+
+    def broken() -> None:
+        ran.append("broken")
+        raise RuntimeError("stop failed")
+
+    tracker.defer(lambda: ran.append("close"))
+    tracker.defer(broken)
+    tracker.defer(lambda: ran.append("stop"))
+    tracker.run_deferred()
+    tracker.shutdown()  # nothing left to run
+    assert ran == ["close", "broken", "stop"]
 
 
 def test_keep_open_timer_closes_later() -> None:
