@@ -118,7 +118,10 @@ def announce(config: pytest.Config, session: Any, nodeid: str, item: pytest.Item
     if not live or settings.report_links == "none":
         return
     lines = []
-    if settings.report_links == "live" or config.get_verbosity() > 0:
+    # A live URL is a credential: under the default policy it is shown only to a person at
+    # an interactive terminal (-v), never written into a log that CI keeps and shares.
+    wanted = config.get_verbosity() > 0 and terminal_is_interactive(config)
+    if settings.report_links == "live" or wanted:
         lines.append(f"smooth: live view of {nodeid} (session {session.id}): {live}")
     if os.environ.get("GITHUB_ACTIONS") == "true" and settings.report_links == "live":
         lines.append(f"::notice title=Smooth live view::{nodeid}: {live}")
@@ -131,6 +134,14 @@ def announce(config: pytest.Config, session: Any, nodeid: str, item: pytest.Item
             item.stash.setdefault(ITEM_ANNOUNCE, []).extend(lines)
         return
     write_lines(config, lines)
+
+
+def terminal_is_interactive(config: pytest.Config) -> bool:
+    """Whether pytest's terminal is a real TTY (never on an xdist worker, whose output is piped)."""
+    try:
+        return bool(config.get_terminal_writer()._file.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def write_lines(config: pytest.Config, lines: list[str]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_smooth import opening
 from tests.plugin_helpers import TINY_PNG
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import cloud_args
@@ -155,6 +156,11 @@ def test_live_link_printed_with_verbose_and_as_github_notice(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile("def test_ok(smooth_session): pass")
+    # Piped output (a CI log) never gets a live URL under the default policy, even with -v.
+    result = pytester.runpytest("-v")
+    assert "live view" not in result.stdout.str()
+    # A person at a terminal asking for -v sees it.
+    monkeypatch.setattr(opening, "terminal_is_interactive", lambda _config: True)
     result = pytester.runpytest("-v")
     result.stdout.fnmatch_lines(
         ["smooth: live view of test_*.py::test_ok (session task_*): http://127.0.0.1:*/live/*"]
