@@ -84,7 +84,10 @@ session = FakeSession({"document.title": "Loading", "cart()": {"items": ["a", "b
 
 
 @pytest.fixture
-def prelude(pytester: pytest.Pytester) -> pytest.Pytester:
+def prelude(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    # pytest stops truncating diffs on CI (CI / BUILD_NUMBER set): pin the local behaviour.
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("BUILD_NUMBER", raising=False)
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     return pytester
 
