@@ -66,8 +66,9 @@ class BrowserTarget:
 
 
 def _playwright_chromium() -> str | None:
-    """The path of Playwright's downloaded Chromium, if one was installed."""
-    base = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache" / "ms-playwright")
+    """Return the path of Playwright's downloaded Chromium, if one was installed."""
+    default = Path.home() / ".cache" / "ms-playwright"
+    base = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(default)
     root = Path(base)
     if not root.is_dir():
         return None

@@ -47,7 +47,7 @@ class Executor(Protocol):
     """Implemented by the browser layer (and by ``pytest_smooth.testing``'s canned executor)."""
 
     def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
-        """Start (without blocking) a session; a one-shot task (``request.task``) runs to the end."""
+        """Start a session without blocking; a one-shot task (``request.task``) runs to its end."""
 
     def submit(
         self, task_id: str, event_id: str, action: str, action_input: dict[str, Any]
@@ -55,7 +55,7 @@ class Executor(Protocol):
         """Schedule an action; its result arrives later through ``ReplySink.post_reply``."""
 
     def tool_result(self, task_id: str, event_id: str, code: int, output: Any) -> None:
-        """The client answered the agent's ``tool_call`` ``event_id``."""
+        """Deliver the client's answer to the agent's ``tool_call`` ``event_id``."""
 
     def close_session(self, task_id: str, *, graceful: bool) -> None:
         """Tear the session down (graceful: save the profile first)."""
@@ -65,13 +65,13 @@ class EvidenceSource(Protocol):
     """Also implemented by the browser executor: what failure reports and the live view read."""
 
     async def screenshot(self, task_id: str) -> bytes:
-        """A PNG of the session's page now (raises KeyError for an unknown/closed session)."""
+        """Return a PNG of the session's page now (KeyError: unknown or closed session)."""
 
     async def trace_zip(self, task_id: str) -> bytes | None:
-        """The Playwright trace recorded so far (None when tracing is off)."""
+        """Return the Playwright trace recorded so far (None when tracing is off)."""
 
     def frames(self, task_id: str) -> list[tuple[int, bytes]]:
-        """Screencast frames so far as (ms timestamp, JPEG bytes), kept after the session ends."""
+        """Return the screencast frames as (ms, JPEG bytes); kept after the session ends."""
 
     def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
-        """The newest screencast frame, for the live view."""
+        """Return the newest screencast frame, for the live view."""
