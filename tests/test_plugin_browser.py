@@ -136,3 +136,40 @@ def test_ctrl_c_leaves_no_open_session(
     result.stdout.fnmatch_lines(["2 session(s) opened, 2 closed"])
     result.stdout.fnmatch_lines(["*test_interrupted.py:4: KeyboardInterrupt"])
     assert own_server.stats()["open_sessions"] == 0
+
+
+def test_teardown_failure_of_the_last_test_keeps_its_screenshot(
+    pytester: pytest.Pytester, shop_url: str
+) -> None:
+    # The only test fails in teardown: pytest tears the session fixtures (the client, the local
+    # backend) down in that same teardown, yet the evidence needs the session and the backend.
+    pytester.makepyfile(
+        test_td=f"""
+        import pytest
+
+        @pytest.fixture
+        def checked(smooth_session):
+            yield smooth_session
+            assert smooth_session.evaluate_js("document.title") == "Cart", "wrong page"
+
+        def test_only(checked):
+            checked.goto({shop_url!r})
+        """
+    )
+    result = pytester.runpytest_subprocess(timeout=RUN_TIMEOUT)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "ERROR at teardown of test_td.py::test_only: session task_*",
+            "1 session(s) opened, 1 closed",
+        ]
+    )
+    assert "already closed" not in result.stdout.str()
+    folder = pytester.path / "smooth-results" / "test_td.py-test_only"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "events.json",
+        "screenshot.png",
+        "trace.zip",
+    ]
+    _, _, pixels = decode_png((folder / "screenshot.png").read_bytes())
+    assert Counter(pixels).most_common(1)[0][0] == (0xC0, 0x30, 0x30)  # the shop page
