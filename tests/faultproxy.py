@@ -29,6 +29,8 @@ from dataclasses import field
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from typing import Literal
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
 
 import httpx
 from typing_extensions import Self
@@ -159,6 +161,7 @@ class FaultProxy:
         self.log: list[LoggedRequest] = []
         self.injected: Counter[FaultKind] = Counter()
         self._faults: dict[int, Fault | None] = {}
+        self._drops: list[tuple[str, re.Pattern[str], frozenset[str]]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._http = httpx.Client(timeout=UPSTREAM_TIMEOUT)
@@ -210,6 +213,15 @@ class FaultProxy:
             self.rules.append(rule)
         return rule
 
+    def drop_params(self, method: str, path: str, *names: str) -> None:
+        """Strip query parameters ``names`` from matching requests before forwarding.
+
+        E.g. ``drop_params("POST", r"/event$", "wait_ms")`` makes the backend answer an action
+        POST at once, as a server without our long-poll extension (the cloud) does.
+        """
+        with self._lock:
+            self._drops.append((method.upper(), re.compile(path), frozenset(names)))
+
     def clear(self) -> None:
         """Drop every rule (the log and counters stay)."""
         with self._lock:
@@ -260,7 +272,13 @@ class FaultProxy:
     def _forward(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> httpx.Response:
-        return self._http.request(method, self.upstream + target, headers=headers, content=body)
+        path, _, query = target.partition("?")
+        with self._lock:
+            drop = {n for m, p, names in self._drops if m in ("*", method) and p.search(path)
+                    for n in names}  # fmt: skip
+        params = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in drop]
+        url = self.upstream + path + ("?" + urlencode(params) if params else "")
+        return self._http.request(method, url, headers=headers, content=body)
 
     def _hold(self, sock: socket.socket, limit: float) -> None:
         """Block until the client closes ``sock``, the proxy stops, or ``limit`` s pass."""

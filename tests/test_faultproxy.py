@@ -243,3 +243,14 @@ def test_unreachable_upstream_is_a_502() -> None:
         reply = httpx.get(proxy.url + "/x", timeout=NO_HANG)
     assert reply.status_code == 502
     assert "upstream unreachable" in reply.json()["detail"]
+
+
+def test_drop_params_strips_query_parameters(
+    proxy: FaultProxy, upstream: Upstream, http: httpx.Client
+) -> None:
+    proxy.drop_params("POST", r"/event$", "wait_ms")
+    http.post(proxy.url + "/task/1/event?wait_ms=500&keep=1")
+    http.get(proxy.url + "/task/1?wait_ms=500")
+    assert upstream.hits == [("POST", "/task/1/event?keep=1"), ("GET", "/task/1?wait_ms=500")]
+    # The log keeps what the client sent.
+    assert proxy.log[0].query == "wait_ms=500&keep=1"

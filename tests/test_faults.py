@@ -105,6 +105,11 @@ def session(client: SmoothClient, backend: Backend) -> Iterator[SmoothSession]:
         opened.close(timeout=NO_HANG)
 
 
+def _poll_path(proxy: FaultProxy) -> None:
+    """Make the backend answer action POSTs at once, so replies come by GET (as on the cloud)."""
+    proxy.drop_params("POST", POST_EVENT, "wait_ms")
+
+
 def _attempts_taken(fault: Fault) -> int:
     """Return the requests a call needs when ``fault`` hits it twice (1 if merely slow)."""
     return 1 if fault.kind == "slow" else 3
@@ -132,6 +137,7 @@ def test_graceful_close_leaves_no_open_session(client: SmoothClient, backend: Ba
 def test_get_faults_are_survived(
     session: SmoothSession, proxy: FaultProxy, backend: Backend, fault: Fault
 ) -> None:
+    _poll_path(proxy)
     proxy.add("GET", GET_TASK, fault, count=2)
     assert session.evaluate_js("6 * 7") == 42
     # A slow reply is not a failure, so only the failing kinds use up the two retries.
@@ -145,6 +151,7 @@ def test_non_json_200_on_get_is_survived(
 ) -> None:
     # A 200 whose body is not JSON is "no usable response" (SmoothConnectionError in the
     # design), and a GET is retried on those.
+    _poll_path(proxy)
     proxy.add("GET", GET_TASK, Fault.non_json(200, b"<html>maintenance</html>"), count=2)
     assert session.evaluate_js("'ok'") == "ok"
     assert backend.executions(_last_event_id(proxy)) == 1
@@ -166,6 +173,7 @@ def test_many_scattered_get_faults_over_a_session(
     session: SmoothSession, proxy: FaultProxy, backend: Backend
 ) -> None:
     # One fault on every third poll, of every kind in turn, across 40 actions.
+    _poll_path(proxy)
     for index, fault in enumerate(TRANSIENT.values()):
         proxy.add("GET", GET_TASK, fault, nth=3 * index + 2, count=1)
     for i in range(40):
@@ -230,6 +238,8 @@ def test_hung_server_times_out_an_action(
 ) -> None:
     del attempt  # the same scenario, repeated
     method, path = ("GET", GET_TASK) if where == "poll" else ("POST", POST_EVENT)
+    if where == "poll":
+        _poll_path(proxy)
     proxy.add(method, path, Fault.hang(limit=HANG_LIMIT), count=None)
     started = time.monotonic()
     with pytest.raises(SmoothTimeoutError, match="evaluate_js"):
