@@ -1,7 +1,10 @@
 """evaluate_js over HTTP vs raw Playwright ``page.evaluate`` on the same Chromium, interleaved.
 
-``python -m benchmarks.eval_roundtrip [N] [--profile client|none]`` prints the medians and the
-ratio. Both run one after the other in the same loop, so machine load hits both alike.
+``python -m benchmarks.eval_roundtrip [N] [--profile] [--profile-server] [--no-hold]`` prints
+the medians and the ratio. Both run one after the other in the same loop, so machine load hits
+both alike. ``--profile`` profiles the client calls, ``--profile-server`` the server's thread,
+``--no-hold`` measures the two-round-trip path (POST, then a long-poll GET), and
+``--no-recording`` opens the session with ``enable_recording=False`` (no Playwright trace).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import pstats
 import statistics
 import sys
 import time
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -21,8 +25,26 @@ from pytest_smooth.server.discovery import CHROMIUM_ARGS
 JS = "1 + 1"
 
 
-def main(n: int = 300, profile: bool = False) -> None:
+def _profiled_server(prof: cProfile.Profile) -> None:
+    run = LocalServer._run
+
+    def profiled(self: LocalServer, sock: Any) -> None:
+        prof.enable()
+        try:
+            run(self, sock)
+        finally:
+            prof.disable()
+
+    LocalServer._run = profiled  # type: ignore[method-assign]
+
+
+def main(
+    n: int = 300, profile: bool = False, server_profile: bool = False, recording: bool = True
+) -> None:
     browser = "/usr/bin/chromium"
+    sprof = cProfile.Profile() if server_profile else None
+    if sprof is not None:
+        _profiled_server(sprof)
     ours: list[float] = []
     raw: list[float] = []
     prof = cProfile.Profile() if profile else None
@@ -35,7 +57,7 @@ def main(n: int = 300, profile: bool = False) -> None:
             executable_path=browser, args=list(CHROMIUM_ARGS), headless=True
         )
         page = raw_browser.new_context().new_page()
-        with client.session() as session:
+        with client.session(enable_recording=recording) as session:
             for _ in range(10):  # warm-up
                 session.evaluate_js(JS)
                 page.evaluate(JS)
@@ -53,10 +75,24 @@ def main(n: int = 300, profile: bool = False) -> None:
         raw_browser.close()
     a, b = statistics.median(ours), statistics.median(raw)
     print(f"n={n} evaluate_js median {a:.2f} ms, raw page.evaluate {b:.2f} ms, ratio {a / b:.2f}x")
-    if prof is not None:
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    for name, p in (("client", prof), ("server", sprof)):
+        if p is not None:
+            print(f"--- {name} profile")
+            pstats.Stats(p).sort_stats("tottime").print_stats(30)
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(int(args[0]) if args else 300, profile="--profile" in args)
+    if "--no-hold" in args:
+        from pytest_smooth import _base_client
+
+        _base_client.BaseSmoothClient._event_hold = (  # type: ignore[method-assign]
+            lambda self, wait: (None, None)
+        )
+    count = next((int(a) for a in args if a.isdigit()), 300)
+    main(
+        count,
+        profile="--profile" in args,
+        server_profile="--profile-server" in args,
+        recording="--no-recording" not in args,
+    )

@@ -199,15 +199,19 @@ def create_app(
             return event
         loop = asyncio.get_running_loop()
         deadline = loop.time() + budget
+        woken = False
         with waiters.watch(task_id) as changed:
             while True:
                 changed.clear()
                 done, event = held_reply(store, task_id, event_id, mark)
                 remaining = deadline - loop.time()
-                if done or remaining <= 0 or await request.is_disconnected():
+                if done or remaining <= 0:
                     return event
+                if woken and await request.is_disconnected():  # not on the hot first wait
+                    return None
                 with contextlib.suppress(asyncio.TimeoutError):  # not builtins' on 3.10
                     await asyncio.wait_for(changed.wait(), remaining)
+                woken = True
 
     async def long_poll(
         request: Request, path: str, query: dict[str, str], wait: str, status: int, reply: Any
