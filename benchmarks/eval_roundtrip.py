@@ -87,7 +87,7 @@ if __name__ == "__main__":
         from pytest_smooth import _base_client
 
         _base_client.BaseSmoothClient._event_hold = (  # type: ignore[method-assign]
-            lambda self, wait: (None, None)
+            lambda _self, _wait: (None, None)
         )
     count = next((int(a) for a in args if a.isdigit()), 300)
     main(
