@@ -16,9 +16,11 @@ import sys
 import time
 from typing import Any
 
+import httpx
 from playwright.sync_api import sync_playwright
 
 from pytest_smooth import SmoothClient
+from pytest_smooth._base_client import BaseSmoothClient
 from pytest_smooth.server import LocalServer
 from pytest_smooth.server.discovery import CHROMIUM_ARGS
 
@@ -36,6 +38,14 @@ def _profiled_server(prof: cProfile.Profile) -> None:
             prof.disable()
 
     LocalServer._run = profiled  # type: ignore[method-assign]
+
+
+def _no_hold(
+    self: BaseSmoothClient, wait: float
+) -> tuple[dict[str, int] | None, httpx.Timeout | None]:
+    """Ask for no held ack: every action takes a POST and then a long-poll GET."""
+    del self, wait
+    return None, None
 
 
 def main(
@@ -84,11 +94,7 @@ def main(
 if __name__ == "__main__":
     args = sys.argv[1:]
     if "--no-hold" in args:
-        from pytest_smooth import _base_client
-
-        _base_client.BaseSmoothClient._event_hold = (  # type: ignore[method-assign]
-            lambda _self, _wait: (None, None)
-        )
+        BaseSmoothClient._event_hold = _no_hold  # type: ignore[method-assign]
     count = next((int(a) for a in args if a.isdigit()), 300)
     main(
         count,
