@@ -45,8 +45,12 @@ _ALPHABET = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def new_event_id() -> str:
-    """Return a 21-character nanoid-like event id (as the SDK sends) from ``secrets``."""
-    return "".join(_secrets.choice(_ALPHABET) for _ in range(21))
+    """Return a 21-character nanoid-like event id (as the SDK sends) from ``secrets``.
+
+    One ``token_bytes`` call, each byte's low 6 bits picking from the 64-letter alphabet
+    (uniform: 256 is a multiple of 64); ~20x cheaper than 21 ``secrets.choice`` calls.
+    """
+    return "".join([_ALPHABET[b & 63] for b in _secrets.token_bytes(21)])
 
 
 def shorten(value: Any, limit: int = MAX_LOGGED_CHARS) -> Any:
