@@ -132,10 +132,20 @@ def _report(capsys: pytest.CaptureFixture[str], *lines: str) -> None:
             print(f"[load] {line}")  # noqa: T201 - the figures are what this test reports
 
 
-def _in_use(backend: Backend) -> tuple[int, int]:
-    """(open sessions, browser contexts not in the prewarmed pool)."""
-    stats = backend.stats()
-    return stats["open_sessions"], stats["contexts"] - stats.get("prewarmed", 0)
+def _in_use(backend: Backend, *, drain: float = 20.0) -> tuple[int, int]:
+    """(open sessions, browser contexts not in the prewarmed pool), once contexts drain.
+
+    A closed session's context is torn down, and the pool refilled, in the background just
+    after the close reply; so wait (bounded) for the in-use count to reach 0. A context that
+    really leaked never drains, and the caller's assertion then fails with the figures.
+    """
+    deadline = time.monotonic() + drain
+    while True:
+        stats = backend.stats()
+        in_use = stats["open_sessions"], stats["contexts"] - stats.get("prewarmed", 0)
+        if in_use == (0, 0) or time.monotonic() >= deadline:
+            return in_use
+        time.sleep(0.1)
 
 
 def _client(server: ServerProcess) -> SmoothClient:
