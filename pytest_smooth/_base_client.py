@@ -46,6 +46,11 @@ from ._redact import get_logger
 from ._types import NOT_GIVEN
 from ._types import NotGiven
 
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets). --full-trace
+# shows them.
+__tracebackhide__ = True
+
 __all__ = [
     "BaseSmoothClient",
     "Timeout",

@@ -34,6 +34,11 @@ from ._polling import ToolCall
 from ._redact import Redactor
 from ._types import NOT_GIVEN
 
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets). --full-trace
+# shows them.
+__tracebackhide__ = True
+
 __all__ = ["BaseSmoothSession", "Listener", "capped"]
 
 Listener = Callable[[ActionRecord], object]

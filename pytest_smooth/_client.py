@@ -42,6 +42,11 @@ from ._polling import ToolCall
 from ._session import SmoothSession
 from ._types import NOT_GIVEN
 
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets). --full-trace
+# shows them.
+__tracebackhide__ = True
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 

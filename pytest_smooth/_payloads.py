@@ -22,6 +22,11 @@ from ._exceptions import SmoothActionError
 from ._models import SecretValue
 from ._redact import Redactor
 
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets). --full-trace
+# shows them.
+__tracebackhide__ = True
+
 __all__ = [
     "MAX_LOGGED_CHARS",
     "FileInput",

@@ -38,6 +38,11 @@ from ._exceptions import SmoothProtocolError
 from ._models import TaskEvent
 from ._models import TaskResponse
 
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets). --full-trace
+# shows them.
+__tracebackhide__ = True
+
 __all__ = ["ActionReply", "PollState", "PollUpdate", "ToolCall", "parse_retry_after", "retry_delay"]
 
 # A GET that took at least this share of the requested hold was held by the server.
