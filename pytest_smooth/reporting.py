@@ -50,15 +50,20 @@ def pytest_runtest_makereport(
     return report
 
 
+def _failed(report: pytest.TestReport) -> bool:
+    """Tell whether this phase failed, expected failures (xfail) included: keep their evidence."""
+    return report.failed or (report.skipped and hasattr(report, "wasxfail"))
+
+
 def _gather(item: pytest.Item, report: pytest.TestReport) -> None:
     attach_announcements(item, report)
     tracked = item.stash.get(ITEM_SESSIONS, [])
     if not tracked:
-        if report.failed:
+        if _failed(report):
             item.stash[ITEM_FAILED] = True
         return
     try:
-        if report.failed:
+        if _failed(report):
             first = not item.stash.get(ITEM_FAILED, False)
             item.stash[ITEM_FAILED] = True
             _report_failure(item, report, tracked, first=first)

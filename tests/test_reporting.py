@@ -114,6 +114,26 @@ def test_no_output_folder_when_nothing_fails(pytester: pytest.Pytester) -> None:
     assert not (pytester.path / "smooth-results").exists()
 
 
+def test_an_expected_failure_keeps_its_evidence(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.xfail(strict=True, reason="shows the report")
+        def test_known_bug(smooth_session):
+            smooth_session.evaluate_js("1 + 1")
+            assert False
+        """
+    )
+    pytester.runpytest().assert_outcomes(xfailed=1)
+    folders = list((pytester.path / "smooth-results").iterdir())
+    assert [f.name for f in folders] == [
+        "test_an_expected_failure_keeps_its_evidence.py-test_known_bug"
+    ]
+    events = json.loads((folders[0] / "events.json").read_text())
+    assert "evaluate_js" in json.dumps(events)
+
+
 def junit_properties(path: Path) -> dict[str, dict[str, str]]:
     out = {}
     for case in ET.parse(path).getroot().iter("testcase"):
