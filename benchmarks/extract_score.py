@@ -1,4 +1,4 @@
-"""The extract score: the shared cases of ``/work/shared/extract-cases`` through a session.
+"""The extract score: the shared extract cases (tests/extract_pages/shared) through a session.
 
 Each case folder has ``page.html`` and ``case.json`` (``schema``, ``prompt``, ``expected``); a
 case is right when ``extract(schema, prompt)`` equals ``expected``.
@@ -20,7 +20,9 @@ from pytest_smooth.server import LocalServer
 
 from ._results import Figure
 
-CASES = Path(os.environ.get("SMOOTH_EXTRACT_CASES", "/work/shared/extract-cases"))
+# The repository keeps a copy of the shared cases, so the score needs nothing outside it.
+DEFAULT_CASES = Path(__file__).resolve().parent.parent / "tests" / "extract_pages" / "shared"
+CASES = Path(os.environ.get("SMOOTH_EXTRACT_CASES", str(DEFAULT_CASES)))
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
