@@ -27,6 +27,7 @@ from ._exceptions import SmoothActionServerError
 from ._exceptions import SmoothAPIError
 from ._exceptions import SmoothConnectionError
 from ._exceptions import SmoothError
+from ._exceptions import SmoothInputError
 from ._exceptions import SmoothProtocolError
 from ._exceptions import SmoothStatusError
 from ._exceptions import SmoothTimeoutError
@@ -67,6 +68,7 @@ __all__ = [
     "SmoothConnectionError",
     "SmoothError",
     "SmoothExpectationError",
+    "SmoothInputError",
     "SmoothProtocolError",
     "SmoothSession",
     "SmoothSoftExpectationsError",

@@ -30,6 +30,7 @@ from ._constants import MAX_LONG_POLL
 from ._constants import POLL_INTERVAL
 from ._exceptions import SmoothConnectionError
 from ._exceptions import SmoothError
+from ._exceptions import SmoothInputError
 from ._exceptions import SmoothProtocolError
 from ._exceptions import SmoothStatusError
 from ._exceptions import SmoothTimeoutError
@@ -123,7 +124,7 @@ class BaseSmoothClient:
             raise SmoothError(f"no API key: pass api_key=... or set the {ENV_API_KEY} variable")
         base = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+            raise SmoothInputError(f"max_retries must be >= 0, got {max_retries}")
         self._api_key = key
         self.base_url = base
         self.api_url = f"{base.rstrip('/')}/{API_VERSION}"
@@ -309,7 +310,7 @@ class BaseSmoothClient:
         try:
             request = TaskRequest(task=task, **options)
         except pydantic.ValidationError as err:
-            raise ValueError(self.redactor.redact(f"invalid task options: {err}")) from None
+            raise SmoothInputError(self.redactor.redact(f"invalid task options: {err}")) from None
         return request.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
@@ -325,7 +326,7 @@ def _positive(timeout: float | None) -> float | None:
     if timeout is None:
         return None
     if timeout <= 0:
-        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout!r}")
+        raise SmoothInputError(f"timeout must be > 0 seconds or None, got {timeout!r}")
     return float(timeout)
 
 

@@ -20,7 +20,9 @@
     ├── SmoothActionError                  an action reply with code 400 (the server's message)
     │   └── SmoothActionServerError        an action reply with code 500
     ├── SessionClosedError                 an action on a session that is closed or finished
-    └── TaskFailedError                    a one-shot task that ended failed or cancelled
+    ├── TaskFailedError                    a one-shot task that ended failed or cancelled
+    └── SmoothInputError                   a bad argument, refused before anything is sent
+                                           (also a ValueError and a TypeError)
 
 Configuration mistakes in pytest are ``pytest.UsageError``, not part of this tree.
 """
@@ -44,6 +46,7 @@ __all__ = [
     "SmoothActionServerError",
     "SmoothConnectionError",
     "SmoothError",
+    "SmoothInputError",
     "SmoothProtocolError",
     "SmoothStatusError",
     "SmoothTimeoutError",
@@ -163,6 +166,14 @@ class TaskFailedError(SmoothError):
         self.task_id = task_id
         self.status = status
         self.output = output
+
+
+class SmoothInputError(SmoothError, ValueError, TypeError):
+    """A bad argument (e.g. max_steps out of 2..128, a schema that is not a dict or a model).
+
+    Raised by the client before any request, so nothing was sent or billed. It is also a
+    ``ValueError`` and a ``TypeError``, as plain Python code would expect.
+    """
 
 
 _STATUS_CLASSES: dict[int, type[SmoothStatusError]] = {

@@ -19,6 +19,7 @@ from typing import TypeVar
 import pydantic
 
 from ._exceptions import SmoothActionError
+from ._exceptions import SmoothInputError
 from ._models import SecretValue
 from ._redact import Redactor
 
@@ -89,7 +90,7 @@ def schema_of(model: Any) -> dict[str, Any] | None:
         return model.model_json_schema()
     if isinstance(model, Mapping):
         return dict(model)
-    raise TypeError(f"expected a JSON schema dict or a pydantic model class, got {model!r}")
+    raise SmoothInputError(f"expected a JSON schema dict or a pydantic model class, got {model!r}")
 
 
 def extract_input(schema: Any, prompt: str | None) -> tuple[dict[str, Any], Any]:
@@ -109,7 +110,7 @@ def run_task_input(
 ) -> dict[str, Any]:
     """Return the run_task input; each secret's value is registered with ``redactor`` first."""
     if not 2 <= max_steps <= 128:
-        raise ValueError(f"max_steps must be between 2 and 128, got {max_steps}")
+        raise SmoothInputError(f"max_steps must be between 2 and 128, got {max_steps}")
     wire_secrets: dict[str, Any] | None = None
     if secrets is not None:
         wire_secrets = {}
@@ -118,7 +119,7 @@ def run_task_input(
             try:
                 value = SecretValue.model_validate(raw)
             except pydantic.ValidationError:
-                raise ValueError(
+                raise SmoothInputError(
                     f"secret {name!r} must be a string or {{'value': ..., 'allowed_urls': [...]}}"
                 ) from None
             # Registered before anything is sent or logged.
@@ -159,6 +160,6 @@ def file_parts(
         content = file.read()
         name = name or os.path.basename(str(getattr(file, "name", "")))
     if not name:
-        raise ValueError("upload_file needs name=... for bytes or an unnamed stream")
+        raise SmoothInputError("upload_file needs name=... for bytes or an unnamed stream")
     data = {"file_purpose": purpose} if purpose is not None else {}
     return {"file": (os.path.basename(name), content)}, data

@@ -44,3 +44,15 @@ def test_attributes() -> None:
     assert (action.action, action.code, action.output) == ("goto", 400, "boom")
     failed = exc.TaskFailedError("t failed", task_id="t", status="failed", output=None)
     assert (failed.task_id, failed.status) == ("t", "failed")
+
+
+def test_bad_arguments_are_smooth_input_errors_and_value_errors() -> None:
+    from pytest_smooth import SmoothClient
+    from pytest_smooth import SmoothError
+    from pytest_smooth import SmoothInputError
+
+    with pytest.raises(SmoothInputError, match="max_retries") as info:
+        SmoothClient(api_key="k-1234", base_url="http://127.0.0.1:9/api/", max_retries=-1)
+    assert isinstance(info.value, SmoothError)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, TypeError)
