@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -289,13 +290,14 @@ def test_local_server_drives_chromium_on_a_static_page(
             }
             http.post(f"task/{task_id}/event", json=body)
         replies: dict[str, Any] = {}
-        for _ in range(20):  # each GET is a long poll of at most 2 s
-            for event in http.get(f"task/{task_id}", params={"wait_ms": 2000}).json()["r"][
-                "events"
-            ]:
+        # Follow the event_t cursor as the SDK does: without it every GET answers at once with
+        # the goto reply, and a count of polls runs out before a slow evaluate_js replies.
+        cursor, deadline = 0, time.monotonic() + 60
+        while len(replies) < 2 and time.monotonic() < deadline:
+            params = {"event_t": cursor, "wait_ms": 2000}
+            for event in http.get(f"task/{task_id}", params=params).json()["r"]["events"]:
                 replies[event["id"]] = event["payload"]
-            if len(replies) == 2:
-                break
+                cursor = max(cursor, event["timestamp"])
         http.delete(f"task/{task_id}")
     assert replies["b0"]["code"] == 200
     assert replies["b1"] == {"code": 200, "output": replies["b1"]["output"]}
