@@ -283,7 +283,11 @@ async def test_screenshots_and_traces_while_open_and_after_close(
     assert sum(e["type"] == "context-options" for e in events) == 1
     gotos = [e["params"]["url"] for e in events if e.get("method") == "goto"]
     assert gotos == [pages["home"], pages["other"]]
-    assert shots  # the screencast film strip made it into the merged trace
+    # The session's screencast is the film strip: each frame event names a file in the zip.
+    strip = [e for e in events if e["type"] == "screencast-frame"]
+    assert strip and {e["file"] for e in strip} <= set(shots)
+    assert [e["timestamp"] for e in strip] == sorted(e["timestamp"] for e in strip)
+    assert len(strip) == len(executor.frames(s.task_id))
 
     quiet = open_session(executor, sink, enable_recording=False)
     await quiet.ok("goto", {"url": pages["home"]})

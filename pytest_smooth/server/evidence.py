@@ -40,8 +40,8 @@ class EvidenceStore:
         if evidence is None or trace is None:
             return None
         if evidence.open:
-            return await trace.export()
-        return trace.merged() if trace.chunks else None
+            return await trace.export(evidence.frames.frames)
+        return trace.merged(evidence.frames.frames) if trace.chunks else None
 
     def frames(self, task_id: str) -> list[tuple[int, bytes]]:
         evidence = self._items.get(task_id)

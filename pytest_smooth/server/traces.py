@@ -2,8 +2,10 @@
 
 Chunks let a trace be read while the session is still open.
 
-Tracing records screenshots (the screencast film strip) but no DOM snapshots: snapshots cost
-a round trip per action, screenshots cost nothing measurable per action.
+Tracing records neither screenshots nor DOM snapshots: snapshots cost a round trip per action,
+and Playwright's screenshots are a second screencast of the page beside the session's own
+(screencast.py), which doubled the browser's encoding work. The film strip comes from the
+session's frames instead: ``merge_chunks`` writes them into the trace as Playwright would.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import asyncio
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext
+
+
+Frame = tuple[int, bytes]  # (wall-clock ms, JPEG), as screencast.FrameBuffer keeps them
 
 
 class TraceRecorder:
@@ -28,10 +35,10 @@ class TraceRecorder:
         self.chunks: list[Path] = []
         self._context: BrowserContext | None = None
         self._lock = asyncio.Lock()
-        self._merged: tuple[int, bytes] | None = None
+        self._merged: tuple[tuple[int, int, int], bytes] | None = None
 
     async def start(self, context: BrowserContext) -> None:
-        await context.tracing.start(screenshots=True, snapshots=False, sources=False)
+        await context.tracing.start(screenshots=False, snapshots=False, sources=False)
         self._context = context
 
     async def _cut(self, restart: bool) -> None:
@@ -47,23 +54,24 @@ class TraceRecorder:
             await context.tracing.stop()
             self._context = None
 
-    async def export(self) -> bytes:
+    async def export(self, frames: Sequence[Frame] = ()) -> bytes:
         """Return the trace so far (closes the current chunk and opens the next one)."""
         async with self._lock:
             await self._cut(restart=True)
-        return self.merged()
+        return self.merged(frames)
 
     async def finish(self) -> None:
         """Close the last chunk; call before the context closes."""
         async with self._lock:
             await self._cut(restart=False)
 
-    def merged(self) -> bytes:
-        """All chunks as one trace.zip (cached until a new chunk arrives)."""
-        if self._merged is not None and self._merged[0] == len(self.chunks):
+    def merged(self, frames: Sequence[Frame] = ()) -> bytes:
+        """All chunks and ``frames`` as one trace.zip (cached until either changes)."""
+        key = (len(self.chunks), len(frames), frames[-1][0] if frames else 0)
+        if self._merged is not None and self._merged[0] == key:
             return self._merged[1]
-        data = merge_chunks(self.chunks)
-        self._merged = (len(self.chunks), data)
+        data = merge_chunks(self.chunks, frames)
+        self._merged = (key, data)
         return data
 
     def delete(self) -> None:
@@ -73,8 +81,11 @@ class TraceRecorder:
         self._merged = None
 
 
-def merge_chunks(paths: list[Path]) -> bytes:
-    """Concatenate trace chunks: events in order, the context header once, files unioned."""
+def merge_chunks(paths: list[Path], frames: Sequence[Frame] = ()) -> bytes:
+    """Merge trace chunks and add ``frames`` as the film strip.
+
+    Events stay in order, the context header appears once, and files are unioned.
+    """
     events: list[str] = []
     network: list[bytes] = []
     files: dict[str, bytes] = {}
@@ -97,6 +108,9 @@ def merge_chunks(paths: list[Path]) -> bytes:
                     network.append(chunk.read(name))
                 else:
                     files[name] = chunk.read(name)
+    strip, images = film_strip(events, frames)
+    events += strip
+    files.update(images)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as merged:
         merged.writestr("trace.trace", "\n".join(events) + "\n")
@@ -104,6 +118,51 @@ def merge_chunks(paths: list[Path]) -> bytes:
         for name, data in files.items():
             merged.writestr(name, data)
     return out.getvalue()
+
+
+def film_strip(lines: list[str], frames: Sequence[Frame]) -> tuple[list[str], dict[str, bytes]]:
+    """Return screencast-frame events and their JPEG files for ``frames`` (wall-clock ms).
+
+    Each frame goes on the trace's monotonic clock (its context-options header maps wall time
+    to it) and to the page that was open at that moment.
+    """
+    header: dict[str, Any] | None = None
+    pages: list[tuple[float, str]] = []  # (trace time, page id) of each page opened
+    for line in lines:
+        if _header_key(line):
+            parsed = json.loads(line)
+            if parsed.get("type") == "context-options":
+                header = parsed
+            else:
+                pages.append((float(parsed.get("time", 0)), str(parsed["params"]["pageId"])))
+    if header is None or not pages or not frames:
+        return [], {}
+    wall, monotonic = float(header["wallTime"]), float(header["monotonicTime"])
+    viewport = (header.get("options") or {}).get("viewport") or {"width": 1280, "height": 720}
+    # Version 10 names the file; earlier versions give a sha1 under resources/ (the viewer
+    # modernizes those).
+    by_file = int(header.get("version", 0)) >= 10
+    events: list[str] = []
+    images: dict[str, bytes] = {}
+    for stamp, jpeg in frames:
+        at = monotonic + (stamp - wall)
+        page = next((pid for t, pid in reversed(pages) if t <= at), pages[0][1])
+        name = f"{page}-{stamp}.jpeg"
+        event: dict[str, Any] = {
+            "type": "screencast-frame",
+            "pageId": page,
+            "width": viewport.get("width", 1280),
+            "height": viewport.get("height", 720),
+            "timestamp": at,
+            "frameSwapWallTime": float(stamp),
+        }
+        if by_file:
+            event["file"] = f"screencast/{name}"
+        else:
+            event["sha1"] = name
+        images[event.get("file") or f"resources/{name}"] = jpeg
+        events.append(json.dumps(event))
+    return events, images
 
 
 def _header_key(line: str) -> str:
