@@ -6,6 +6,7 @@ sink; the last ones go through ``local_server`` and the HTTP API end to end.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import socket
@@ -292,7 +293,13 @@ async def test_screenshots_and_traces_while_open_and_after_close(
     quiet = open_session(executor, sink, enable_recording=False)
     await quiet.ok("goto", {"url": pages["home"]})
     assert await executor.trace_zip(quiet.task_id) is None
-    assert executor.latest_frame(quiet.task_id) is not None  # the live view still works
+    assert executor.latest_frame(quiet.task_id) is None  # not filmed: nobody watches
+    executor.watch(quiet.task_id)  # a live viewer asks
+    for _ in range(100):  # the first frame comes within a few hundred ms
+        if executor.latest_frame(quiet.task_id) is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert executor.latest_frame(quiet.task_id) is not None  # the live view works
     await quiet.close()
     assert executor.frames(quiet.task_id) == []  # but nothing is kept for a replay
 

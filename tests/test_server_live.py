@@ -110,6 +110,23 @@ def test_the_live_view_shows_the_page_and_follows_a_goto(
 
 
 @pytest.mark.browser
+def test_a_session_without_recording_is_filmed_once_someone_watches(
+    client: SmoothClient, watcher: Page, coloured: dict[str, str]
+) -> None:
+    with client.session(enable_recording=False) as session:
+        session.goto(coloured["red"])
+        assert session.live_url is not None
+        status_url = session.live_url.replace("?", "/status.json?", 1)
+        before = httpx.get(status_url, timeout=30).json()
+        assert before["latest_timestamp"] is None  # no screencast until a viewer asks
+        watcher.goto(session.live_url)
+        watcher.wait_for_function(SHOWS_COLOUR, arg="red", timeout=30_000)
+        session.goto(coloured["blue"])
+        watcher.wait_for_function(SHOWS_COLOUR, arg="blue", timeout=30_000)
+    assert httpx.get(status_url, timeout=30).json()["frames"] == 0  # nothing kept for a replay
+
+
+@pytest.mark.browser
 def test_the_recording_lists_frames_after_the_session_ends(
     client: SmoothClient, watcher: Page, coloured: dict[str, str], local_server: LocalServer
 ) -> None:

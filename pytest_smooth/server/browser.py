@@ -296,6 +296,12 @@ class PlaywrightExecutor:
     def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
         return self.evidence.latest_frame(task_id)
 
+    def watch(self, task_id: str) -> None:
+        """Start filming the session for a live viewer (when it does not record anyway)."""
+        session = self._sessions.get(task_id)
+        if session is not None:
+            session.watch()
+
     def is_open(self, task_id: str) -> bool:
         """Whether the task's browser session is still open."""
         return self.evidence.is_open(task_id)

@@ -81,6 +81,9 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
         checked = guard(request)
         if isinstance(checked, Response):
             return checked
+        watch = getattr(evidence, "watch", None)
+        if callable(watch):
+            watch(checked[0])  # a session that does not record films only while watched
         frame = evidence.latest_frame(checked[0])
         if frame is None:
             return _error(404, "no frame yet")

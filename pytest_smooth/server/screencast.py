@@ -90,11 +90,16 @@ class Screencast:
         self.buffer = buffer
         self._cdp: CDPSession | None = None
         self._acks: set[asyncio.Task[Any]] = set()
+        self._stopped = False
 
     async def start(self, context: BrowserContext, page: Page) -> None:
-        self._cdp = await context.new_cdp_session(page)
-        self._cdp.on("Page.screencastFrame", self._on_frame)
-        await self._cdp.send("Page.startScreencast", SCREENCAST_PARAMS)
+        cdp = await context.new_cdp_session(page)
+        if self._stopped:  # stopped while the CDP session was being made
+            await cdp.detach()
+            return
+        self._cdp = cdp
+        cdp.on("Page.screencastFrame", self._on_frame)
+        await cdp.send("Page.startScreencast", SCREENCAST_PARAMS)
 
     def _on_frame(self, params: dict[str, Any]) -> None:
         cdp = self._cdp
@@ -118,6 +123,7 @@ class Screencast:
 
     async def stop(self, timeout: float = 2.0) -> None:
         """Stop streaming (best effort: the page may already be gone)."""
+        self._stopped = True
         cdp, self._cdp = self._cdp, None
         if cdp is None:
             return

@@ -78,6 +78,7 @@ class BrowserSession:
         self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
         self.tool_waiters: dict[str, asyncio.Future[tuple[int, Any]]] = {}
         self.screencast: Screencast | None = None
+        self._watched: asyncio.Future[None] | None = None  # filming started for a viewer
         self.runner: asyncio.Task[None] | None = None
         self.closed = False
         self._pages_seen = 0
@@ -107,9 +108,29 @@ class BrowserSession:
             await trace.start(warm.context)
             self.evidence.trace = trace
         self.evidence.frames.record = self.spec.request.enable_recording
-        self.screencast = Screencast(self.evidence.frames)
-        await self.screencast.start(warm.context, warm.page)
+        if self.evidence.frames.record:
+            await self._film(warm.page)
         self._pages_seen = len(warm.context.pages)
+
+    async def _film(self, page: Page) -> None:
+        """Point the screencast at ``page`` (stopping the one before)."""
+        assert self.warm is not None
+        previous, self.screencast = self.screencast, Screencast(self.evidence.frames)
+        started = self.screencast
+        if previous is not None:
+            await previous.stop()
+        await started.start(self.warm.context, page)
+
+    def watch(self) -> None:
+        """Start the screencast for a live viewer when the session does not record.
+
+        Without a recording nothing else needs the screencast, and it costs the browser about
+        a tenth of a short session's CPU, so it starts only for a person who watches.
+        """
+        if self.screencast is None and self._watched is None and self.warm is not None:
+            if not self.closed:
+                self._watched = asyncio.ensure_future(self._film(self.warm.page))
+                self._watched.add_done_callback(_ignore_failure)  # the page may be closing
 
     async def _route(self, route: Route) -> None:
         if url_allowed(route.request.url, self.allowed_urls):
@@ -198,9 +219,7 @@ class BrowserSession:
         warm.page = pages[-1] if pages else await warm.context.new_page()
         self._pages_seen = len(warm.context.pages)
         if self.screencast is not None:
-            await self.screencast.stop()
-        self.screencast = Screencast(self.evidence.frames)
-        await self.screencast.start(warm.context, warm.page)
+            await self._film(warm.page)
 
     async def _dispatch(self, action: str, data: dict[str, Any]) -> Any:
         timeout = self.action_timeout
@@ -302,6 +321,11 @@ class BrowserSession:
                 await asyncio.wait_for(self.evidence.trace.finish(), TEARDOWN_TIMEOUT)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(warm.context.close(), TEARDOWN_TIMEOUT)
+
+
+def _ignore_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _secret_values(action_input: dict[str, Any]) -> list[str]:
