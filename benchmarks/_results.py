@@ -15,8 +15,9 @@ from typing import Literal
 #   "ratio_max": median / reference median <= threshold (within Nx of the reference)
 #   "speedup_min": reference median / median >= threshold (at least Nx faster)
 #   "value_max": median <= threshold (no reference)
+#   "speedup_info": reference median / median, no goal (a reference point for another figure)
 #   "info": no goal, shown for the record
-GoalKind = Literal["ratio_max", "speedup_min", "value_max", "info"]
+GoalKind = Literal["ratio_max", "speedup_min", "value_max", "speedup_info", "info"]
 
 
 def median(samples: list[float]) -> float:
@@ -58,7 +59,7 @@ class Figure:
         ours, ref = self.median, median(self.ref_samples)
         if not self.ref_samples or not ours or not ref:
             return math.nan
-        return ref / ours if self.goal_kind == "speedup_min" else ours / ref
+        return ref / ours if self.goal_kind.startswith("speedup") else ours / ref
 
     @property
     def goal(self) -> str:

@@ -24,7 +24,9 @@ GROUP_FIGURES = (
     "session start + first goto",
     "4-test suite wall time",
     "4-test suite wall time, -n 2",
+    "4-test suite wall time, pytest-playwright -n 2",
     "RSS per extra session (1->4)",
+    "PSS per extra session (1->4)",
     "3-test suite +100 ms/request +3 s/session, prewarm=2",
     "extract score (right/tried)",
 )
@@ -35,8 +37,10 @@ def test_goals_ratios_table_and_json(tmp_path: Path) -> None:
     faster = Figure("b", "ms", [10, 10], "slow", [1000], "speedup_min", 50.0)
     capped = Figure("c", "MiB", [41.0], goal_kind="value_max", threshold=40.0)
     info = Figure("d", "s", [], note="nothing measured")
+    floor = Figure("e", "s", [20.0], "ref", [30.0], "speedup_info")
     assert (within.ratio, within.met) == (11 / 6, True)
     assert (faster.ratio, faster.met) == (100.0, True)
+    assert (floor.ratio, floor.met, floor.goal) == (1.5, None, "-")
     assert capped.met is False and math.isnan(capped.ratio)
     assert info.met is None and math.isnan(info.median)
     assert p95(list(range(1, 101))) == 95 and p95([3.0]) == 3.0
