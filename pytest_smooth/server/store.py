@@ -170,6 +170,7 @@ class Store:
         if not task.finished:
             return err(400, "the task is still running; delete it first")
         task.events.clear()
+        task.events_by_id.clear()
         task.output = None
         return ok(True)
 

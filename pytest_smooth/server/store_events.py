@@ -126,11 +126,11 @@ def held_reply(
     task = store.tasks.get(task_id)
     if task is None or event_id not in task.requests:
         return True, None
-    for event in reversed(task.events):
-        if event["id"] == event_id:
-            if task.pending_finish and event["timestamp"] == task.close_reply_ts:
-                if task.close_reply_served_at is None:
-                    task.close_reply_served_at = store.clock()
-            return True, event
+    event = task.events_by_id.get(event_id)
+    if event is not None:
+        if task.pending_finish and event["timestamp"] == task.close_reply_ts:
+            if task.close_reply_served_at is None:
+                task.close_reply_served_at = store.clock()
+        return True, event
     newer = bool(task.events) and task.events[-1]["timestamp"] > since
     return task.finished or newer, None

@@ -49,6 +49,8 @@ class TaskState:
     credits: float = 0.0
     # Server -> client events only (replies, tool calls), ascending by timestamp.
     events: list[dict[str, Any]] = field(default_factory=list)
+    # The newest event of each id: a held POST looks its reply up here, not by a scan.
+    events_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_ts: int = 0
     # False once the client closed or deleted the session: further actions get 400.
     accepting: bool = True
@@ -76,7 +78,9 @@ class TaskState:
 
     def append(self, now_ms: int, event_id: str, name: str, payload: dict[str, Any]) -> int:
         ts = self.next_ts(now_ms)
-        self.events.append({"id": event_id, "name": name, "payload": payload, "timestamp": ts})
+        event = {"id": event_id, "name": name, "payload": payload, "timestamp": ts}
+        self.events.append(event)
+        self.events_by_id[event_id] = event
         self.last_activity = now_ms
         return ts
 
