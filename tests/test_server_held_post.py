@@ -21,8 +21,11 @@ from tests.server_fakes import RecordingExecutor
 from tests.server_fakes import get
 from tests.server_fakes import open_session
 from tests.server_fakes import send
-from tests.test_server_app import CLIENT_TIMEOUT
 from tests.test_server_app import LoopExecutor
+from tests.test_server_app import client
+from tests.test_server_app import new_session
+
+__all__ = ["client"]  # the fixture, over this module's own server
 
 
 @pytest.fixture(scope="module")
@@ -31,24 +34,10 @@ def server() -> Iterator[LocalServer]:
         yield local
 
 
-@pytest.fixture
-def client(server: LocalServer) -> Iterator[httpx.Client]:
-    headers = {"apikey": server.api_key}
-    with httpx.Client(
-        base_url=server.base_url + "v1/", headers=headers, timeout=CLIENT_TIMEOUT
-    ) as http:
-        yield http
-
-
 def action(name: str, event_id: str, data: Any = None) -> dict[str, Any]:
     kind = "session_action" if name == "close" else "browser_action"
     payload = {"name": name} if data is None else {"name": name, "input": data}
     return {"name": kind, "payload": payload, "id": event_id, "timestamp": None}
-
-
-def new_session(client: httpx.Client) -> str:
-    task_id: str = client.post("task", json={"task": None}).json()["r"]["id"]
-    return task_id
 
 
 def test_a_held_post_returns_the_reply_which_stays_in_the_stream(client: httpx.Client) -> None:
