@@ -14,8 +14,10 @@ import re
 import sys
 import threading
 import weakref
+import zipfile
 from collections.abc import Iterable
 from collections.abc import Mapping
+from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 from urllib.parse import quote_plus
@@ -86,6 +88,34 @@ class Redactor:
         if pattern is None or not text:
             return text
         return pattern.sub(self.placeholder, text)
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        """Return ``data`` with every secret blanked where it appears as UTF-8 text.
+
+        Bytes that are not UTF-8 (images, compressed data) pass through unchanged byte for
+        byte: ``surrogateescape`` keeps them round-trippable.
+        """
+        if self._pattern is None or not data:
+            return data
+        text = data.decode("utf-8", errors="surrogateescape")
+        redacted = self.redact(text)
+        if redacted == text:
+            return data
+        return redacted.encode("utf-8", errors="surrogateescape")
+
+    def redact_zip(self, data: bytes) -> bytes:
+        """Return a zip archive (a Playwright trace) with every member's secrets blanked.
+
+        Trace events, network resources and DOM snapshots alike go through :meth:`redact_bytes`.
+        """
+        if self._pattern is None:
+            return data
+        out = BytesIO()
+        with zipfile.ZipFile(BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                body = self.redact_bytes(src.read(info))
+                dst.writestr(info, body, compress_type=info.compress_type)
+        return out.getvalue()
 
     def redact_value(self, value: Any) -> Any:
         """Return a copy of a JSON-like value (dicts, lists, strings...) with secrets blanked."""
