@@ -56,7 +56,9 @@ def start_local_server(settings: SmoothSettings) -> LocalServer:
 
     try:
         find_browser(settings.browser)  # fails early with a message that says how to get one
-        server = LocalServer(browser=settings.browser).start()
+        # tracing=off: the backend records no trace at all (it costs time per action).
+        options: dict[str, Any] = {} if settings.tracing != "off" else {"tracing": False}
+        server = LocalServer(browser=settings.browser, **options).start()
     except BrowserNotFoundError as err:
         pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)
     return server

@@ -27,13 +27,21 @@ from ._constants import ENV_BACKEND
 from ._constants import ENV_BASE_URL
 from ._constants import ENV_BROWSER
 
+ENV_SCREENSHOT: Final = "SMOOTH_SCREENSHOT"
+ENV_TRACING: Final = "SMOOTH_TRACING"
+ENV_RECORDING: Final = "SMOOTH_RECORDING"
+
 BACKENDS: Final = ("auto", "cloud", "local")
 LINK_POLICIES: Final = ("none", "recording", "live")
 DEFAULT_OUTPUT: Final = "smooth-results"
 DEFAULT_EXPECT_TIMEOUT: Final = 5.0
 SERVER_EXTRA_HINT: Final = "pip install 'pytest-smooth[server]'"
+SCREENSHOT_MODES: Final = ("on", "off", "only-on-failure")
+RETAIN_MODES: Final = ("on", "off", "retain-on-failure")
 
 LinkPolicy = Literal["none", "recording", "live"]
+ScreenshotMode = Literal["on", "off", "only-on-failure"]
+RetainMode = Literal["on", "off", "retain-on-failure"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,24 @@ OPTIONS: Final = (
         "SECONDS",
     ),
     _Option("prewarm", "Sessions to open ahead of time (default 0).", None, "N"),
+    _Option(
+        "screenshot",
+        "Local backend: screenshot.png on, off or only-on-failure (default).",
+        ENV_SCREENSHOT,
+        "MODE",
+    ),
+    _Option(
+        "tracing",
+        "Local backend: trace.zip with DOM snapshots on, off or retain-on-failure (default).",
+        ENV_TRACING,
+        "MODE",
+    ),
+    _Option(
+        "recording",
+        "Local backend: recording.html on, off or retain-on-failure (default).",
+        ENV_RECORDING,
+        "MODE",
+    ),
 )
 
 
@@ -94,6 +120,14 @@ class SmoothSettings:
     browser: str | None = None
     expect_timeout: float = DEFAULT_EXPECT_TIMEOUT
     prewarm: int = 0
+    screenshot: ScreenshotMode = "only-on-failure"
+    tracing: RetainMode = "retain-on-failure"
+    recording: RetainMode = "retain-on-failure"
+
+    def keeps(self, artifact: str, *, failed: bool) -> bool:
+        """Whether ``artifact`` (screenshot, tracing, recording) is saved for this outcome."""
+        mode: str = getattr(self, artifact)
+        return mode == "on" or (failed and mode != "off")
 
     @property
     def backend(self) -> Literal["cloud", "local"]:
@@ -113,7 +147,8 @@ class SmoothSettings:
         return (
             f"smooth: backend={self.backend} ({self.backend_option}), base_url={base}, "
             f"device={device}, output={self.output}, report_links={self.report_links}, "
-            f"apikey {key}"
+            f"screenshot={self.screenshot}, tracing={self.tracing}, "
+            f"recording={self.recording}, apikey {key}"
         )
 
 
@@ -200,6 +235,9 @@ PARSERS: Final[dict[str, Callable[[str, str], Any]]] = {
     "browser": _text,
     "expect_timeout": _seconds(allow_zero=False),
     "prewarm": _count,
+    "screenshot": _choice(SCREENSHOT_MODES),
+    "tracing": _choice(RETAIN_MODES),
+    "recording": _choice(RETAIN_MODES),
 }
 
 # Option name -> SmoothSettings field name (the rest match).

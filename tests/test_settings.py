@@ -53,6 +53,9 @@ CASES: list[tuple[str, str, str | None, list[str], list[object] | None]] = [
     ("browser", "browser", "SMOOTH_BROWSER", ["/cli/chrome", "/ini/chrome", "/env/chrome"], None),
     ("expect_timeout", "expect_timeout", None, ["1.5", "2", "-"], [1.5, 2.0]),
     ("prewarm", "prewarm", None, ["3", "4", "-"], [3, 4]),
+    ("screenshot", "screenshot", "SMOOTH_SCREENSHOT", ["on", "off", "only-on-failure"], None),
+    ("tracing", "tracing", "SMOOTH_TRACING", ["off", "on", "retain-on-failure"], None),
+    ("recording", "recording", "SMOOTH_RECORDING", ["on", "retain-on-failure", "off"], None),
 ]
 DEFAULTS: dict[str, object] = {
     "api_key": None,
@@ -65,6 +68,9 @@ DEFAULTS: dict[str, object] = {
     "browser": None,
     "expect_timeout": 5.0,
     "prewarm": 0,
+    "screenshot": "only-on-failure",
+    "tracing": "retain-on-failure",
+    "recording": "retain-on-failure",
 }
 LEVELS = ["cli", "ini", "env", "default"]
 
@@ -112,6 +118,9 @@ def test_output_is_resolved_against_the_invocation_dir(pytester: pytest.Pytester
         ("--smooth-expect-timeout=inf", "'inf' from --smooth-expect-timeout", "seconds > 0"),
         ("--smooth-prewarm=two", "'two' from --smooth-prewarm", "a whole number >= 0"),
         ("--smooth-base-url=api.smooth.sh", "'api.smooth.sh'", "an http:// or https:// URL"),
+        ("--smooth-screenshot=always", "'always'", "on, off, only-on-failure"),
+        ("--smooth-tracing=retain", "'retain' from --smooth-tracing", "on, off, retain-on-failure"),
+        ("--smooth-recording=yes", "'yes' from --smooth-recording", "on, off, retain-on-failure"),
     ],
 )
 def test_bad_cli_value_is_a_usage_error(
@@ -135,6 +144,12 @@ def test_bad_ini_and_env_values_name_their_source(
     monkeypatch.setenv("SMOOTH_BACKEND", "remote")
     result = pytester.runpytest()
     result.stderr.fnmatch_lines(["*invalid value 'remote' from env SMOOTH_BACKEND; valid: auto*"])
+    monkeypatch.delenv("SMOOTH_BACKEND")
+    monkeypatch.setenv("SMOOTH_TRACING", "sometimes")
+    result = pytester.runpytest()
+    result.stderr.fnmatch_lines(
+        ["*invalid value 'sometimes' from env SMOOTH_TRACING; valid: on, off, retain-on-failure"]
+    )
 
 
 def test_cloud_without_a_key_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -186,7 +201,9 @@ def test_report_header_line(pytester: pytest.Pytester, monkeypatch: pytest.Monke
     result.stdout.fnmatch_lines(
         [
             "smooth: backend=cloud (auto), base_url=http://h.example/api/, device=mobile, "
-            f"output={pytester.path / 'out'}, report_links=recording, apikey set"
+            f"output={pytester.path / 'out'}, report_links=recording, "
+            "screenshot=only-on-failure, tracing=retain-on-failure, recording=retain-on-failure, "
+            "apikey set"
         ]
     )
     assert "sk-header-secret" not in result.stdout.str()
