@@ -36,6 +36,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds before an untouched session is closed (default %(default)s)",
     )
     parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument(
+        "--no-tracing",
+        action="store_true",
+        help="record no Playwright trace for any session (trace.zip answers 409)",
+    )
     return parser.parse_args(argv)
 
 
@@ -49,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             browser=args.browser,
             headless=not args.headed,
             idle_timeout=args.idle_timeout,
+            tracing=not args.no_tracing,
         ).start()
     except KeyboardInterrupt:  # Ctrl-C during start-up; start() already cleaned up
         return 130

@@ -30,6 +30,7 @@ from starlette.routing import Route
 from .._constants import API_KEY_HEADER
 from .._constants import LONG_POLL_PARAM
 from .._constants import MAX_LONG_POLL
+from .app_artifacts import artifact_route
 from .app_body import DEFAULT_MAX_JSON_BYTES
 from .app_body import DEFAULT_MAX_UPLOAD_BYTES
 from .app_body import BodyError
@@ -46,7 +47,6 @@ logger = logging.getLogger("pytest_smooth.server")
 API_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 UPLOAD_PATHS = frozenset({"/api/v1/file", "/api/v1/extension"})
-ARTIFACTS = ("screenshot.png", "trace.zip")
 EVIDENCE_METHODS = ("screenshot", "trace_zip", "frames", "latest_frame")
 DEFAULT_REAP_INTERVAL = 5.0
 # POST /task/{id}/event: with wait_ms, the ack also carries the action's reply (our extension).
@@ -232,27 +232,6 @@ def create_app(
             status, reply = store.handle("GET", path, query, None)
         return status, reply
 
-    async def artifact(request: Request) -> Response:
-        denied = auth_error(request)
-        if denied is not None:
-            return denied
-        task_id, name = request.path_params["id"], request.path_params["name"]
-        if name not in ARTIFACTS:
-            return detail(404, f"unknown artifact {name!r}; known: {', '.join(ARTIFACTS)}")
-        if not store.has_task(task_id):
-            return detail(404, "Task not found")
-        if evidence is None:
-            return detail(409, "artifacts need the local Playwright executor")
-        if name == "screenshot.png":
-            try:
-                return Response(await evidence.screenshot(task_id), media_type="image/png")
-            except KeyError:
-                return detail(409, "no screenshot: the session is closed")
-        data = await evidence.trace_zip(task_id)
-        if data is None:
-            return detail(409, "no trace was recorded for this task")
-        return Response(data, media_type="application/zip")
-
     async def openapi(_: Request) -> Response:
         return JSON(openapi_document())
 
@@ -281,7 +260,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/api/v1/task/{id}/artifacts/{name}", artifact, methods=["GET"]),
+        artifact_route(store, evidence, auth_error),
         Route("/api/{rest:path}", api, methods=API_METHODS),
         *_live_routes(store, evidence),
     ]

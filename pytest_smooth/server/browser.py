@@ -25,6 +25,7 @@ from .._constants import ENV_LLM_API_KEY
 from .._constants import ENV_LLM_MODEL
 from .._constants import ENV_LLM_URL
 from .actions import ActionFailed
+from .browser_evidence import EvidenceMethods
 from .evidence import EvidenceStore
 from .launch import open_browser
 from .pool import ContextPool
@@ -34,7 +35,6 @@ from .traces import TraceRecorder
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
-    from playwright.async_api import Page
     from playwright.async_api import Playwright
 
     from .discovery import BrowserTarget
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("pytest_smooth.server")
 
 
-class PlaywrightExecutor:
+class PlaywrightExecutor(EvidenceMethods):
     """Implements ``Executor`` and ``EvidenceSource`` with the Playwright async API."""
 
     def __init__(
@@ -57,8 +57,10 @@ class PlaywrightExecutor:
         llm_url: str | None = None,
         llm_model: str | None = None,
         action_timeout: float = DEFAULT_ACTION_TIMEOUT,
+        tracing: bool = True,
     ) -> None:
         self.target = target
+        self.tracing = tracing  # False: no Playwright tracing for any session
         self.headless = headless
         self.action_timeout = action_timeout
         self.llm: LLMClient | None = _make_llm(llm_url, llm_model)
@@ -197,7 +199,7 @@ class PlaywrightExecutor:
             state = await self.profiles.storage_state(session)
             warm = await self.pool.acquire(spec.request.device, state)
             trace = None
-            if spec.request.enable_recording:
+            if self.tracing and spec.request.enable_recording:
                 trace = TraceRecorder(self._tmp, f"trace-{uuid.uuid4().hex}")
             if session.closed:  # closed while the context was being made
                 await warm.context.close()
@@ -228,9 +230,10 @@ class PlaywrightExecutor:
         try:
             status, output = "done", await run_task(session, data)
         except ActionFailed as exc:
-            status, output = "failed", exc.message
+            status, output = "failed", session.evidence.secrets.redact(exc.message)
         except Exception as exc:  # our bug: fail the task with the cause, never hang
-            status, output = "failed", f"internal error: {type(exc).__name__}: {exc}"
+            text = f"internal error: {type(exc).__name__}: {exc}"
+            status, output = "failed", session.evidence.secrets.redact(text)
         await session.teardown(save=True)
         session.sink.finish_task(session.task_id, status, output)
 
@@ -255,7 +258,7 @@ class PlaywrightExecutor:
     def tool_result(self, task_id: str, event_id: str, code: int, output: Any) -> None:
         session = self._sessions.get(task_id)
         if session is not None:
-            session.tool_result(event_id, code, output)
+            session.tools.result(event_id, code, output)
 
     def close_session(self, task_id: str, *, graceful: bool) -> None:
         session = self._sessions.get(task_id)
@@ -278,51 +281,6 @@ class PlaywrightExecutor:
         await session.teardown(save=True)
         self._sessions.pop(session.task_id, None)
         self.profiles.forget(session)
-
-    # --- EvidenceSource ---------------------------------------------------------------------
-
-    async def screenshot(self, task_id: str) -> bytes:
-        session = self._sessions.get(task_id)
-        if session is None or session.closed or session.warm is None:
-            raise KeyError(task_id)
-        return await session.warm.page.screenshot(type="png", timeout=self.action_timeout * 1000)
-
-    async def trace_zip(self, task_id: str) -> bytes | None:
-        return await self.evidence.trace_zip(task_id)
-
-    def frames(self, task_id: str) -> list[tuple[int, bytes]]:
-        return self.evidence.frames(task_id)
-
-    def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
-        return self.evidence.latest_frame(task_id)
-
-    def watch(self, task_id: str) -> None:
-        """Start filming the session for a live viewer (when it does not record anyway)."""
-        session = self._sessions.get(task_id)
-        if session is not None:
-            session.watch()
-
-    def is_open(self, task_id: str) -> bool:
-        """Whether the task's browser session is still open."""
-        return self.evidence.is_open(task_id)
-
-    def page_of(self, task_id: str) -> Page | None:
-        """Return the open session's Playwright page (for diagnostics and tests), else None."""
-        session = self._sessions.get(task_id)
-        if session is None or session.closed or session.warm is None:
-            return None
-        return session.warm.page
-
-    async def wait_closed(self, task_id: str, timeout: float) -> bool:
-        """Wait (bounded) until the task's session is torn down; False on timeout."""
-        session = self._sessions.get(task_id)
-        if session is None:
-            return True
-        try:
-            await asyncio.wait_for(session.torn_down.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
-        return True
 
 
 def _make_llm(url: str | None, model: str | None) -> LLMClient | None:

@@ -1,13 +1,48 @@
-"""What sessions leave behind (screencast frames, trace chunks), kept within budgets."""
+"""What sessions leave behind (frames, trace chunks, console), kept within budgets.
+
+Everything leaves here through the session's ``Redactor``: the trace (every zip member),
+console entries and the recording's text carry no secret the session was given.
+"""
 
 from __future__ import annotations
 
-from .session import Evidence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from .._redact import Redactor
+from .console import ConsoleLog
+from .recording_html import recording_html
+from .screencast import FrameBuffer
+from .traces import TraceRecorder
 
 # Evidence of this many finished sessions is kept (frames in memory, traces on disk) ...
 KEEP_EVIDENCE = 200
 # ... and their frames take at most this much memory together.
 EVIDENCE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class Evidence:
+    """What a session leaves behind for the live view, the recording and failure reports."""
+
+    frames: FrameBuffer = field(default_factory=FrameBuffer)
+    trace: TraceRecorder | None = None
+    open: bool = True
+    secrets: Redactor = field(default_factory=Redactor)
+    console: ConsoleLog = field(default_factory=ConsoleLog)
+    # (merged trace, secret count) -> its redacted copy, so a repeated export is not redone.
+    _redacted_trace: tuple[bytes, int, bytes] | None = field(default=None, repr=False)
+
+    def redacted_trace(self, merged: bytes) -> bytes:
+        """Return ``merged`` (a trace.zip) with the session's secrets blanked in every member."""
+        cached = self._redacted_trace
+        count = len(self.secrets)
+        if cached is not None and cached[0] is merged and cached[1] == count:
+            return cached[2]
+        redacted = self.secrets.redact_zip(merged)
+        self._redacted_trace = (merged, count, redacted)
+        return redacted
 
 
 class EvidenceStore:
@@ -34,14 +69,33 @@ class EvidenceStore:
         return self._items.get(task_id)
 
     async def trace_zip(self, task_id: str) -> bytes | None:
-        """Return the trace so far (None when unknown or not recorded)."""
+        """Return the trace so far, secrets redacted (None when unknown or not recorded)."""
         evidence = self._items.get(task_id)
         trace = evidence.trace if evidence is not None else None
         if evidence is None or trace is None:
             return None
         if evidence.open:
-            return await trace.export(evidence.frames.frames)
-        return trace.merged(evidence.frames.frames) if trace.chunks else None
+            merged = await trace.export(evidence.frames.frames)
+        elif trace.chunks:
+            merged = trace.merged(evidence.frames.frames)
+        else:
+            return None
+        return evidence.redacted_trace(merged)
+
+    def recording_html(self, task_id: str) -> str | None:
+        """Return the self-contained replay of the session's frames (None without frames)."""
+        evidence = self._items.get(task_id)
+        if evidence is None or not evidence.frames.frames:
+            return None
+        return recording_html(task_id, evidence.frames.frames, evidence.secrets)
+
+    def console(self, task_id: str) -> dict[str, Any] | None:
+        """Return the ``console.json`` document (None when the task's evidence is gone)."""
+        evidence = self._items.get(task_id)
+        if evidence is None:
+            return None
+        entries = evidence.console.entries(evidence.secrets)
+        return {"task_id": task_id, "entries": entries, "dropped": evidence.console.dropped}
 
     def frames(self, task_id: str) -> list[tuple[int, bytes]]:
         evidence = self._items.get(task_id)

@@ -68,6 +68,7 @@ class LocalServer:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         llm_url: str | None = None,
         llm_model: str | None = None,
+        tracing: bool = True,
         executor: Executor | None = None,
         executor_factory: Callable[[], Executor] | None = None,
         reap_interval: float = DEFAULT_REAP_INTERVAL,
@@ -86,6 +87,7 @@ class LocalServer:
         self._headless = headless
         self._prewarm = prewarm
         self._llm = (llm_url, llm_model)
+        self.tracing = tracing  # False: no Playwright tracing; trace.zip is a 409
         self._executor = executor
         self._factory = executor_factory
         self._limits = (max_body_bytes, max_upload_bytes)
@@ -214,6 +216,7 @@ class LocalServer:
                 prewarm=self._prewarm,
                 llm_url=self._llm[0],
                 llm_model=self._llm[1],
+                tracing=self.tracing,
             )
             return executor
 

@@ -9,16 +9,17 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
-from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
-from .._constants import REDACTED
 from . import actions
 from .actions import ActionFailed
 from .devices import url_allowed
-from .screencast import FrameBuffer
+from .evidence import Evidence
 from .screencast import Screencast
+from .secret_fields import masked_screenshot
+from .secret_fields import secret_values
+from .session_tools import ToolCalls
 from .traces import TraceRecorder
 
 if TYPE_CHECKING:
@@ -44,15 +45,6 @@ class Warm:
     device: str
 
 
-@dataclass
-class Evidence:
-    """What a session leaves behind for the live view, the recording and failure reports."""
-
-    frames: FrameBuffer = field(default_factory=FrameBuffer)
-    trace: TraceRecorder | None = None
-    open: bool = True
-
-
 _CLOSE = "\x00close"  # queue marker: graceful close without a reply (close_session)
 
 
@@ -76,7 +68,7 @@ class BrowserSession:
         self.llm = llm
         self.warm: Warm | None = None
         self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
-        self.tool_waiters: dict[str, asyncio.Future[tuple[int, Any]]] = {}
+        self.tools = ToolCalls(sink, spec.task_id)  # run_task's ``call tool``
         self.screencast: Screencast | None = None
         self._watched: asyncio.Future[None] | None = None  # filming started for a viewer
         self.runner: asyncio.Task[None] | None = None
@@ -100,8 +92,9 @@ class BrowserSession:
     # --- set-up -------------------------------------------------------------------------------
 
     async def attach(self, warm: Warm, trace: TraceRecorder | None) -> None:
-        """Take over a ready context: allowed_urls, tracing and the screencast."""
+        """Take over a ready context: allowed_urls, tracing, the console and the screencast."""
         self.warm = warm
+        self.evidence.console.watch(warm.context)
         if self.allowed_urls:
             await warm.context.route("**/*", self._route)
         if trace is not None:
@@ -179,19 +172,21 @@ class BrowserSession:
         from playwright.async_api import Error as PlaywrightError
 
         started = time.monotonic()
-        secrets = _secret_values(action_input) if action == "run_task" else []
+        redact = self.evidence.secrets.redact
+        if action == "run_task":
+            self.evidence.secrets.add(*secret_values(action_input))
         try:
             await self.ensure_page()
             value = await self._dispatch(action, action_input)
         except ActionFailed as exc:
-            self.sink.post_reply(self.task_id, event_id, 400, _redact(exc.message, secrets))
+            self.sink.post_reply(self.task_id, event_id, 400, redact(exc.message))
             return
         except PlaywrightError as exc:  # the page or browser went away under the action
             text = f"{action} failed: {actions.playwright_message(exc)}"
-            self.sink.post_reply(self.task_id, event_id, 400, _redact(text, secrets))
+            self.sink.post_reply(self.task_id, event_id, 400, redact(text))
             return
         except Exception as exc:  # our bug, not the user's: code 500 with the cause
-            text = _redact(f"internal error in {action}: {type(exc).__name__}: {exc}", secrets)
+            text = redact(f"internal error in {action}: {type(exc).__name__}: {exc}")
             self.sink.post_reply(self.task_id, event_id, 500, text)
             return
         duration = time.monotonic() - started
@@ -245,33 +240,6 @@ class BrowserSession:
             " extract, run_task and close"
         )
 
-    # --- tool calls (run_task's ``call tool``) ----------------------------------------------
-
-    async def call_tool(self, name: str, tool_input: dict[str, Any], timeout: float) -> Any:
-        """Emit a tool_call event and wait (bounded) for the client's reply."""
-        event_id = self.sink.emit_tool_call(self.task_id, name, tool_input)
-        waiter: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
-        self.tool_waiters[event_id] = waiter
-        try:
-            code, output = await asyncio.wait_for(waiter, timeout)
-        except asyncio.TimeoutError:
-            raise ActionFailed(
-                f"tool {name!r} got no reply within {timeout:g} s (is a tool of that name"
-                " registered with custom_tools on the client?)"
-            ) from None
-        finally:
-            self.tool_waiters.pop(event_id, None)
-        if code != 200:
-            raise ActionFailed(f"tool {name!r} failed (code {code}): {output}")
-        return output
-
-    def tool_result(self, event_id: str, code: int, output: Any) -> bool:
-        waiter = self.tool_waiters.get(event_id)
-        if waiter is None or waiter.done():
-            return False
-        waiter.set_result((code, output))
-        return True
-
     # --- teardown -------------------------------------------------------------------------------
 
     async def teardown(self, *, save: bool) -> None:
@@ -299,7 +267,7 @@ class BrowserSession:
     async def _final_frame(self, page: Page) -> None:
         """Add the page as it is now to the recording: the screencast may not have sent it."""
         with contextlib.suppress(Exception):  # best effort: the page may be gone
-            jpeg = await page.screenshot(type="jpeg", quality=FINAL_FRAME_QUALITY, timeout=2000)
+            jpeg = await masked_screenshot(page, "jpeg", 2.0, quality=FINAL_FRAME_QUALITY)
             self.evidence.frames.add(int(time.time() * 1000), jpeg)
 
     async def _close_context(self, save: bool) -> None:
@@ -326,19 +294,3 @@ class BrowserSession:
 def _ignore_failure(task: asyncio.Future[None]) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _secret_values(action_input: dict[str, Any]) -> list[str]:
-    secrets = action_input.get("secrets") or {}
-    values = []
-    for item in secrets.values() if isinstance(secrets, dict) else []:
-        value = item.get("value") if isinstance(item, dict) else item
-        if isinstance(value, str) and value:
-            values.append(value)
-    return values
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    for value in sorted(secrets, key=len, reverse=True):
-        text = text.replace(value, REDACTED)
-    return text

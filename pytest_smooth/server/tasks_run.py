@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from .._constants import REDACTED
 from . import actions
 from .actions import ActionFailed
 from .devices import url_allowed
+from .secret_fields import mark_secret_field
+from .secret_fields import secret_values
 from .tasks import Instruction
 from .tasks import UnknownInstruction
 from .tasks import parse_instruction
@@ -102,6 +103,7 @@ class _Runner:
         model = data.get("response_model")
         self.model: dict[str, Any] | None = model if isinstance(model, dict) else None
         self.secrets: dict[str, Any] = data.get("secrets") or {}
+        session.evidence.secrets.add(*secret_values(data))  # also for one-shot tasks
 
     async def run(self, step: Instruction) -> Any:
         verb, ms = step.verb, self.timeout * 1000
@@ -117,8 +119,8 @@ class _Runner:
             return await self.extract(step.target)
         elif verb == "call_tool":
             # A tool call is an event the client (and its logs) sees: secrets never go there.
-            tool_input = _redacted(step.value, self._secret_values())
-            return await self.session.call_tool(step.text or "", tool_input, self.timeout)
+            tool_input = self.session.evidence.secrets.redact_value(step.value)
+            return await self.session.tools.call(step.text or "", tool_input, self.timeout)
         elif verb == "press" and not step.target:
             await self.page.keyboard.press(step.text or "")
         else:
@@ -134,11 +136,16 @@ class _Runner:
             if step.verb == "click":
                 await locator.click(timeout=ms)
             elif step.verb == "type":
-                await locator.fill(self._fill_placeholders(step.text or ""), timeout=ms)
+                text = self._fill_placeholders(step.text or "")
+                if _PLACEHOLDER.search(step.text or ""):  # a secret goes in: hide it first
+                    await mark_secret_field(locator, ms)
+                await locator.fill(text, timeout=ms)
             elif step.verb == "upload":
                 await locator.set_input_files(self._file(step.text or ""), timeout=ms)
             elif step.verb == "fill_secret":
-                await locator.fill(self._secret(step.text or ""), timeout=ms)
+                secret = self._secret(step.text or "")
+                await mark_secret_field(locator, ms)
+                await locator.fill(secret, timeout=ms)
             elif step.verb == "press":
                 await locator.press(step.text or "", timeout=ms)
             elif step.verb == "select":
@@ -268,24 +275,7 @@ class _Runner:
         known = ", ".join(sorted(paths)) or "none (pass files=[...] when opening the session)"
         raise ActionFailed(f"no task file {name!r}; the task's files: {known}")
 
-    def _secret_values(self) -> list[str]:
-        values = [v.get("value") if isinstance(v, dict) else v for v in self.secrets.values()]
-        return [v for v in values if isinstance(v, str) and v]
-
     def _fill_placeholders(self, text: str, *, for_url: bool = False) -> str:
         if for_url and _PLACEHOLDER.search(text):
             raise ActionFailed("secrets ({{name}}) cannot be used in a URL")
         return _PLACEHOLDER.sub(lambda m: self._secret(m.group(1)), text)
-
-
-def _redacted(value: Any, secrets: list[str]) -> Any:
-    """Return ``value`` (JSON) with every secret value inside its strings replaced."""
-    if isinstance(value, str):
-        for secret in sorted(secrets, key=len, reverse=True):
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {k: _redacted(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v, secrets) for v in value]
-    return value

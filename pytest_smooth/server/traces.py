@@ -2,10 +2,11 @@
 
 Chunks let a trace be read while the session is still open.
 
-Tracing records neither screenshots nor DOM snapshots: snapshots cost a round trip per action,
-and Playwright's screenshots are a second screencast of the page beside the session's own
-(screencast.py), which doubled the browser's encoding work. The film strip comes from the
-session's frames instead: ``merge_chunks`` writes them into the trace as Playwright would.
+Tracing records DOM snapshots (the trace viewer's Before/After panes, at a round trip per
+action) but not screenshots: Playwright's are a second screencast of the page beside the
+session's own (screencast.py), which doubled the browser's encoding work. The film strip comes
+from the session's frames instead: ``merge_chunks`` writes them into the trace as Playwright
+would. Secrets are blanked on export (``evidence.py``), not here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class TraceRecorder:
         self._merged: tuple[tuple[int, int, int], bytes] | None = None
 
     async def start(self, context: BrowserContext) -> None:
-        await context.tracing.start(screenshots=False, snapshots=False, sources=False)
+        await context.tracing.start(screenshots=False, snapshots=True, sources=False)
         self._context = context
 
     async def _cut(self, restart: bool) -> None:
