@@ -1,46 +1,32 @@
-"""``AsyncSmoothClient``: the asynchronous twin of ``SmoothClient``, same names, awaited."""
+"""``AsyncSmoothClient``: the asynchronous client, driving ``_client_flows`` with awaited I/O."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterable
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 import httpx
 
 from ._async_session import AsyncSessionOpener
 from ._async_session import AsyncSmoothSession
-from ._base_client import BaseSmoothClient
 from ._base_client import Timeout
 from ._base_client import Tool
-from ._base_client import garbled as _garbled
-from ._base_client import hold
-from ._base_client import late
-from ._base_client import log
-from ._base_client import remaining
-from ._constants import DEFAULT_MAX_RETRIES
-from ._constants import DEFAULT_REQUEST_TIMEOUT
+from ._client_flows import ClientFlows
 from ._constants import DEFAULT_SESSION_START_TIMEOUT
-from ._constants import POLL_INTERVAL
-from ._exceptions import SmoothConnectionError
-from ._exceptions import SmoothError
-from ._exceptions import SmoothTimeoutError
+from ._drivers import drive_async
+from ._flow import Flow
 from ._models import ProfileResponse
 from ._models import TaskResponse
 from ._models import UploadResponse
 from ._payloads import FileInput
-from ._payloads import file_parts
-from ._polling import PollState
-from ._polling import ToolCall
 from ._types import NOT_GIVEN
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
-# user's call, without our internals (whose arguments may hold secrets). --full-trace
-# shows them.
+# user's call, without our internals (whose arguments may hold secrets).
 __tracebackhide__ = True
 
 if TYPE_CHECKING:
@@ -48,132 +34,20 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncSmoothClient"]
 
+T = TypeVar("T")
 
-class AsyncSmoothClient(BaseSmoothClient):
+
+class AsyncSmoothClient(ClientFlows[httpx.AsyncClient]):
     """Asynchronous Smooth client: the same methods as ``SmoothClient``, awaited."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeout: Timeout = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        request_timeout: httpx.Timeout = DEFAULT_REQUEST_TIMEOUT,
-        http_client: httpx.AsyncClient | None = None,
-        redact: Iterable[str] = (),
-        poll_interval: float = POLL_INTERVAL,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            request_timeout=request_timeout,
-            redact=redact,
-            poll_interval=poll_interval,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=request_timeout)
+    def _new_http(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float) -> None:  # tests swap it for a fake clock's
         await asyncio.sleep(seconds)
 
-    def _clock(self) -> float:
-        return time.monotonic()
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        timeout: httpx.Timeout | None = None,
-        deadline: float | None = None,
-        raw: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        url = self._url(path)
-        attempt = 0
-        while True:
-            start = self._clock()
-            try:
-                response = await self._http.request(
-                    method,
-                    url,
-                    headers=self.headers,
-                    timeout=self._bounded(timeout or self.request_timeout, deadline, start),
-                    **kwargs,
-                )
-            except httpx.TransportError as err:
-                self._log(method, url, type(err).__name__, self._clock() - start)
-                delay = self._retry_delay(method, attempt, error=err)
-                if delay is None or late(deadline, self._clock(), delay):
-                    raise self._transport_error(err, method, url) from err
-            else:
-                self._log(method, url, response.status_code, self._clock() - start)
-                if response.is_error:
-                    delay = self._retry_delay(method, attempt, response=response)
-                    if delay is None or late(deadline, self._clock(), delay):
-                        return self._parse(response, method)  # raises the mapped status error
-                elif raw:
-                    return response.content
-                else:
-                    try:
-                        return self._parse(response, method)
-                    except SmoothConnectionError as err:  # a 2xx that is not JSON
-                        delay = self._retry_delay(method, attempt, error=_garbled(err))
-                        if delay is None or late(deadline, self._clock(), delay):
-                            raise
-            log.debug("retry %d of %s %s in %.2f s", attempt + 1, method, path, delay)
-            await self._sleep(delay)
-            attempt += 1
-
-    async def _get_task(
-        self,
-        task_id: str,
-        params: Mapping[str, Any],
-        *,
-        wait: float = 0.0,
-        deadline: float | None = None,
-    ) -> TaskResponse:
-        timeout = self._poll_timeout(wait) if wait else None
-        body = await self._request(
-            "GET", f"task/{task_id}", params=params, timeout=timeout, deadline=deadline
-        )
-        return self._model(TaskResponse, body, f"GET task/{task_id}")
-
-    async def _poll(
-        self, task_id: str, state: PollState, deadline: float | None, *, long_poll: bool = True
-    ) -> tuple[TaskResponse, float, float]:
-        """One GET (with the long-poll hint); returns the response, its duration and the hold."""
-        start = self._clock()
-        wait = hold(remaining(deadline, start)) if long_poll else 0.0
-        response = await self._get_task(task_id, state.query(wait), wait=wait, deadline=deadline)
-        return response, self._clock() - start, wait
-
-    async def _post_event(
-        self,
-        task_id: str,
-        body: dict[str, Any],
-        deadline: float | None = None,
-        *,
-        wait: float = 0.0,
-    ) -> Any:
-        """POST one event; with ``wait``, ask the server to hold the ack for the reply.
-
-        Returns the ack (``{"id", "reply"?}``). Never retried once sent (no idempotency key).
-        """
-        params, timeout = self._event_hold(wait)
-        return await self._request(
-            "POST",
-            f"task/{task_id}/event",
-            json=body,
-            params=params,
-            timeout=timeout,
-            deadline=deadline,
-        )
-
-    # --- tasks and sessions ---------------------------------------------------------------
+    async def _drive(self, flow: Flow[T]) -> T:
+        return await drive_async(flow, self._http, self._sleep)
 
     def session(
         self,
@@ -188,94 +62,42 @@ class AsyncSmoothClient(BaseSmoothClient):
         It returns once the browser runs (the task left ``waiting``), within ``start_timeout``
         seconds (None: do not wait); a session that does not start is deleted.
         """
-        body = self._task_body(None, **AsyncSmoothSession._options(options, tools))
-
-        async def open_session() -> AsyncSmoothSession:
-            created = self._model(
-                TaskResponse, await self._request("POST", "task", json=body), "POST /task"
-            )
-            session = AsyncSmoothSession(self, created, timeout=timeout, tools=tools)
-            if start_timeout is not None:
-                await session._wait_started(start_timeout)
-            return session
-
-        return AsyncSessionOpener(open_session)
+        opened = self._open_session_flow(
+            lambda task: AsyncSmoothSession(self, task, timeout=timeout, tools=tools),
+            start_timeout,
+            options,
+            tools,
+        )
+        return AsyncSessionOpener(lambda: self._drive(opened))
 
     async def run(self, task: str, *, timeout: Timeout = NOT_GIVEN, **options: Any) -> TaskResponse:
-        """Run a one-shot task until it ends; ``failed``/``cancelled`` raise TaskFailedError."""
-        limit = self._action_timeout(timeout)
-        body = self._task_body(task, **options)
-        created = await self._request("POST", "task", json=body)
-        response = self._model(TaskResponse, created, "POST /task")
-        deadline = None if limit is None else self._clock() + limit
-        state = PollState(max_interval=self.poll_interval)
-        state.status = response.status
-        while not state.finished:
-            if deadline is not None and self._clock() >= deadline:
-                await self._abandon(response.id)
-                raise SmoothTimeoutError(
-                    f"run did not finish within {limit} s (task {response.id})"
-                )
-            response, elapsed, wait = await self._poll(response.id, state, deadline)
-            update = state.feed(response, elapsed=elapsed, wait=wait)
-            for call in update.tool_calls:
-                await self._refuse_tool(response.id, call)
-            if not update.finished and update.delay:
-                left = remaining(deadline, self._clock())
-                await self._sleep(
-                    update.delay if left is None else max(min(update.delay, left), 0.0)
-                )
-        return self._finished(response)
-
-    async def _abandon(self, task_id: str) -> None:
-        try:
-            await self.delete_task(task_id)
-        except SmoothError as err:
-            log.warning("could not cancel task %s after its timeout: %s", task_id, err)
-
-    async def _refuse_tool(self, task_id: str, call: ToolCall) -> None:
-        try:
-            await self._post_event(task_id, call.reply(400, f"unknown tool: {call.name}"))
-        except SmoothError as err:
-            log.warning("could not answer tool call %s: %s", call.event_id, err)
+        return await self._drive(self._run_flow(task, self._action_timeout(timeout), **options))
 
     async def get_task(self, task_id: str, *, event_t: int = 0) -> TaskResponse:
-        return await self._get_task(task_id, {"event_t": event_t})
+        return await self._drive(self._get_task_flow(task_id, {"event_t": event_t}))
 
     async def delete_task(self, task_id: str) -> bool:
-        """Cancel a task or force-close a session (DELETE /task/{id})."""
-        return await self._delete_task(task_id)
-
-    async def _delete_task(self, task_id: str, deadline: float | None = None) -> bool:
-        return bool(await self._request("DELETE", f"task/{task_id}", deadline=deadline))
-
-    # --- profiles, files, artifacts ------------------------------------------------------
+        return await self._drive(self._delete_task_flow(task_id))
 
     async def create_profile(self, profile_id: str | None = None) -> ProfileResponse:
-        body = await self._request("POST", "profile", json={"id": profile_id})
-        return self._model(ProfileResponse, body, "POST /profile")
+        return await self._drive(self._create_profile_flow(profile_id))
 
     async def list_profiles(self) -> list[ProfileResponse]:
-        body = await self._request("GET", "profile")
-        return [self._model(ProfileResponse, p, "GET /profile") for p in body or ()]
+        return await self._drive(self._list_profiles_flow())
 
     async def delete_profile(self, profile_id: str) -> bool:
-        return bool(await self._request("DELETE", f"profile/{profile_id}"))
+        return await self._drive(self._delete_flow(f"profile/{profile_id}"))
 
     async def upload_file(
         self, file: FileInput, name: str | None = None, purpose: str | None = None
     ) -> UploadResponse:
-        files, data = file_parts(file, name, purpose)
-        body = await self._request("POST", "file", files=files, data=data)
-        return self._model(UploadResponse, body, "POST /file")
+        return await self._drive(self._upload_file_flow(file, name, purpose))
 
     async def delete_file(self, file_id: str) -> bool:
-        return bool(await self._request("DELETE", f"file/{file_id}"))
+        return await self._drive(self._delete_flow(f"file/{file_id}"))
 
     async def artifact(self, task_id: str, name: str) -> bytes:
-        """Download a local-backend artifact (``screenshot.png``, ``trace.zip``) of a task."""
-        content: bytes = await self._request("GET", f"task/{task_id}/artifacts/{name}", raw=True)
-        return content
+        return await self._drive(self._artifact_flow(task_id, name))
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -1,44 +1,37 @@
-"""``AsyncSmoothSession``: the async twin of ``SmoothSession``, same method names, awaited."""
+"""``AsyncSmoothSession``: one browser session, driven by asynchronous I/O.
+
+The awaited twin of ``SmoothSession``: the same flows (``_session_flows``) driven with its
+client's ``httpx.AsyncClient`` and ``asyncio.sleep``, behind an ``asyncio.Lock``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import sys
+from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Mapping
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 from typing import overload
 
 from ._base_client import Timeout
-from ._base_client import hold
-from ._base_client import log
-from ._base_client import remaining
-from ._base_session import FALLBACK_DELETE_TIMEOUT
-from ._base_session import SETTLE_TIMEOUT
-from ._base_session import BaseSmoothSession
-from ._base_session import capped
-from ._constants import FINISHED_STATUSES
-from ._constants import MIN_POLL_INTERVAL
-from ._exceptions import NotFoundError
-from ._exceptions import SessionClosedError
-from ._exceptions import SmoothConnectionError
-from ._exceptions import SmoothError
+from ._drivers import drive_async
+from ._flow import Flow
 from ._models import TaskResponse
 from ._payloads import M
 from ._payloads import extract_input
 from ._payloads import run_task_input
-from ._polling import ActionReply
-from ._polling import ToolCall
+from ._session_flows import SessionFlows
 from ._types import NOT_GIVEN
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
-# user's call, without our internals (whose arguments may hold secrets). --full-trace
-# shows them.
+# user's call, without our internals (whose arguments may hold secrets).
 __tracebackhide__ = True
 
 if TYPE_CHECKING:
@@ -47,6 +40,8 @@ if TYPE_CHECKING:
     from ._async_client import AsyncSmoothClient
 
 __all__ = ["AsyncSessionOpener", "AsyncSmoothSession"]
+
+T = TypeVar("T")
 
 
 async def _acquire(lock: asyncio.Lock, limit: float | None) -> bool:
@@ -67,7 +62,7 @@ async def _acquire(lock: asyncio.Lock, limit: float | None) -> bool:
     return waiter.done() and not waiter.cancelled()
 
 
-class AsyncSmoothSession(BaseSmoothSession):
+class AsyncSmoothSession(SessionFlows):
     """An asynchronous browser session: the same methods as ``SmoothSession``, awaited."""
 
     def __init__(
@@ -78,30 +73,50 @@ class AsyncSmoothSession(BaseSmoothSession):
         timeout: Timeout = NOT_GIVEN,
         tools: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
-        super().__init__(client, task, timeout=timeout, tools=tools)
+        super().__init__(client.transport, task, timeout=timeout, tools=tools)
         self._client = client
         self._lock = asyncio.Lock()
 
+    async def _drive(self, flow: Flow[T]) -> T:
+        return await drive_async(flow, self._client._http, self._client._sleep)
+
+    @asynccontextmanager
+    async def _holding_lock(self, limit: float | None) -> AsyncIterator[bool]:
+        acquired = await _acquire(self._lock, limit)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                self._lock.release()
+
+    async def _act(
+        self, kind: str, action: str, payload: Any, timeout: Timeout, model: Any = None
+    ) -> Any:
+        limit, start = self._limit(timeout), self._transport.clock()
+        self._check_open(action)
+        async with self._holding_lock(limit) as acquired:
+            if not acquired:
+                raise self._busy_error(action, limit)
+            flow = self._action_flow(kind, action, payload, limit=limit, start=start, model=model)
+            return await self._drive(flow)
+
     async def goto(self, url: str, *, timeout: Timeout = NOT_GIVEN) -> None:
-        """Navigate the session's tab to ``url``."""
         await self._act("browser_action", "goto", {"url": url}, timeout)
 
     async def evaluate_js(self, js: str, args: Any = None, *, timeout: Timeout = NOT_GIVEN) -> Any:
-        """Run JavaScript in the page and return its JSON value."""
         return await self._act("browser_action", "evaluate_js", {"js": js, "args": args}, timeout)
 
     @overload
     async def extract(
-        self, schema: type[M], prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
+        self, schema: type[M], prompt: str | None = None, *, timeout: Timeout = ...
     ) -> M: ...
     @overload
     async def extract(
-        self, schema: Mapping[str, Any], prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
+        self, schema: Mapping[str, Any], prompt: str | None = None, *, timeout: Timeout = ...
     ) -> Any: ...
     async def extract(
         self, schema: Any, prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
     ) -> Any:
-        """Extract data matching a JSON schema, or a pydantic model (returns an instance)."""
         payload, model = extract_input(schema, prompt)
         return await self._act("browser_action", "extract", payload, timeout, model)
 
@@ -140,109 +155,26 @@ class AsyncSmoothSession(BaseSmoothSession):
         *,
         timeout: Timeout = NOT_GIVEN,
     ) -> Any:
-        """Let the agent do ``task`` in this session; secrets are redacted everywhere."""
         payload = run_task_input(
             self.redactor, task, max_steps, response_model, url, secrets, metadata
         )
         model = response_model if isinstance(response_model, type) else None
         return await self._act("session_action", "run_task", payload, timeout, model)
 
-    async def _poll_until(self, done: Callable[[], bool], limit: float) -> bool:
-        """Poll (no long-poll hint: a status change is not an event) until ``done()``.
-
-        Returns False when ``limit`` seconds pass first.
-        """
-        client = self._client
-        deadline = client._clock() + limit
-        while not done():
-            if client._clock() >= deadline:
-                return False
-            response, elapsed, wait = await client._poll(
-                self._id, self._state, deadline, long_poll=False
-            )
-            update = self._state.feed(response, elapsed=elapsed, wait=wait)
-            self._apply(response)
-            for call in update.tool_calls:
-                await self._answer(call, deadline)
-            if update.delay and not done():
-                await client._sleep(capped(update.delay, deadline, client._clock()))
-        return True
-
-    async def _wait_started(self, limit: float) -> None:
-        """Poll until the browser runs (status leaves ``waiting``); DELETE the task on failure."""
-        try:
-            if not await self._poll_until(lambda: self.status != "waiting", limit):
-                raise self._start_error(limit)
-        except BaseException:
-            try:
-                await self._delete(FALLBACK_DELETE_TIMEOUT)
-            except SmoothError as err:
-                log.warning("could not delete session %s after a failed start: %s", self._id, err)
-            raise
-
-    async def _settle(self) -> None:
-        """After a graceful close, poll briefly so the server reports the task finished."""
-        try:
-            await self._poll_until(lambda: self.status in FINISHED_STATUSES, SETTLE_TIMEOUT)
-        except SmoothError as err:
-            log.debug("session %s closed; its final status is unknown: %s", self._id, err)
-
     async def refresh(self) -> TaskResponse:
-        """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
-        return await self._refresh(None)
-
-    async def _refresh(self, deadline: float | None) -> TaskResponse:
-        response = await self._client._get_task(
-            self._id, {"event_t": self._state.cursor}, deadline=deadline
-        )
-        self._apply(response)
-        return response
+        return await self._drive(self._refresh_flow())
 
     async def wait_recording_url(self, timeout: float = 30.0) -> str | None:
-        """Poll until the recording URL is known; None if there is none or time runs out."""
-        clock, deadline, delay = (
-            self._client._clock,
-            self._client._clock() + timeout,
-            MIN_POLL_INTERVAL,
-        )
-        while True:
-            await self._refresh(deadline)
-            if self._recording_url is not None:
-                return self._recording_url or None
-            if clock() >= deadline:
-                return None
-            await self._client._sleep(capped(delay, deadline, clock()))
-            delay = min(delay * 2, self._client.poll_interval)
+        return await self._drive(self._wait_recording_url_flow(timeout))
 
     async def close(self, *, force: bool = False, timeout: Timeout = NOT_GIVEN) -> None:
-        """Close gracefully (session_action close), falling back to DELETE; idempotent."""
-        if self.closed:
-            self._closed = True
-            return
         limit = self._close_limit(timeout)
-        deadline = self._client._clock() + limit
-        if not force:
-            try:
-                await self._act("session_action", "close", None, limit)
-            except SessionClosedError:
-                pass
-            except SmoothError as err:
-                log.info("graceful close of session %s failed (%s); deleting it", self._id, err)
-                left = deadline - self._client._clock()
-                return await self._delete(max(left, FALLBACK_DELETE_TIMEOUT))
-            self._closed = True
-            await self._settle()
-            return
-        await self._delete(limit)
+        if force or self.closed:
+            return await self._drive(self._close_flow(limit, force=force, locked=False))
+        async with self._holding_lock(limit) as locked:
+            await self._drive(self._close_flow(limit, force=False, locked=locked))
 
     aclose = close
-
-    async def _delete(self, budget: float) -> None:
-        try:
-            await self._client._delete_task(self._id, self._client._clock() + budget)
-        except NotFoundError:
-            pass  # already finished: "not found or already completed"
-        self._closed = True
 
     async def __aenter__(self) -> Self:
         return self
@@ -255,90 +187,6 @@ class AsyncSmoothSession(BaseSmoothSession):
     ) -> None:
         # Cancellation and Ctrl-C: no graceful wait, just DELETE.
         await self.close(force=exc_type is not None and not issubclass(exc_type, Exception))
-
-    # --- the action loop ---------------------------------------------------------------
-
-    async def _act(
-        self,
-        kind: str,
-        action: str,
-        payload: dict[str, Any] | None,
-        timeout: Timeout,
-        model: Any = None,
-    ) -> Any:
-        limit = self._limit(timeout)
-        self._check_open(action)
-        clock = self._client._clock
-        start = clock()
-        deadline = None if limit is None else start + limit
-        if not await _acquire(self._lock, limit):
-            raise self._busy_error(action, limit)
-        try:
-            self._check_open(action)
-            event_id, body, record = self._begin(kind, action, payload)
-            reply: ActionReply | None = None
-            try:
-                try:
-                    wait = hold(remaining(deadline, clock()))
-                    ack = await self._client._post_event(self._id, body, deadline, wait=wait)
-                except SmoothError as err:
-                    past = deadline is not None and clock() >= deadline
-                    raise self._post_failed(action, err, limit if past else False) from err
-                self._state.feed_ack(ack)  # the reply inline, when the server held the POST
-                reply = await self._wait(event_id, action, deadline, limit)
-                if reply.error is not None:
-                    raise self._reply_error(reply.error)
-                result = self._convert(action, reply.output, model)
-            except BaseException as exc:
-                self._state.forget(event_id)
-                self._end(record, clock() - start, reply, exc)
-                raise
-            self._end(record, clock() - start, reply)
-            return result
-        finally:
-            self._lock.release()
-
-    async def _wait(
-        self, event_id: str, action: str, deadline: float | None, limit: float | None
-    ) -> ActionReply:
-        client = self._client
-        while True:
-            reply = self._state.take(event_id)
-            if reply is not None:
-                return reply
-            if self._state.finished:
-                raise self._ended_error(action)
-            if deadline is not None and client._clock() >= deadline:
-                raise self._timeout_error(action, limit)
-            try:
-                response, elapsed, wait = await client._poll(self._id, self._state, deadline)
-            except SmoothConnectionError as err:
-                if deadline is not None and client._clock() >= deadline:
-                    raise self._timeout_error(action, limit) from err
-                raise
-            update = self._state.feed(response, elapsed=elapsed, wait=wait)
-            self._apply(response)
-            for call in update.tool_calls:
-                await self._answer(call, deadline)
-            if update.delay and not (update.replies or update.finished):
-                await client._sleep(capped(update.delay, deadline, client._clock()))
-
-    async def _answer(self, call: ToolCall, deadline: float | None) -> None:
-        func = self._tool_function(call)
-        if func is None:
-            code, output = 400, f"unknown tool: {call.name}"
-        else:
-            try:
-                output = func(**call.input)
-                if inspect.isawaitable(output):
-                    output = await output
-                code = 200
-            except Exception as err:
-                code, output = self._tool_failure(call, err)
-        try:
-            await self._client._post_event(self._id, call.reply(code, output), deadline)
-        except SmoothError as err:
-            log.warning("could not answer tool call %s: %s", call.event_id, err)
 
 
 class AsyncSessionOpener:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
@@ -52,15 +53,7 @@ from ._types import NotGiven
 # shows them.
 __tracebackhide__ = True
 
-__all__ = [
-    "BaseSmoothClient",
-    "Timeout",
-    "Tool",
-    "garbled",
-    "hold",
-    "late",
-    "remaining",
-]
+__all__ = ["BaseSmoothClient", "Timeout", "Tool"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 Timeout = float | None | NotGiven
@@ -73,26 +66,6 @@ LONG_POLL_MARGIN = 5.0
 # A request inside a deadline may run this much past it, so a reply sent at the deadline lands.
 DEADLINE_GRACE = 0.5
 _SNIPPET = 200
-
-
-def remaining(deadline: float | None, now: float) -> float | None:
-    """Return the seconds left until ``deadline`` (None: no deadline)."""
-    return None if deadline is None else deadline - now
-
-
-def hold(left: float | None) -> float:
-    """Return how long a long-poll GET may be held, given the seconds left."""
-    return MAX_LONG_POLL if left is None else max(min(left, MAX_LONG_POLL), 0.0)
-
-
-def late(deadline: float | None, now: float, delay: float) -> bool:
-    """Tell whether a retry after ``delay`` would start after the caller's deadline."""
-    return deadline is not None and now + delay >= deadline
-
-
-def garbled(error: Exception) -> httpx.TransportError:
-    """Describe an unreadable 2xx body as a transport error, for the retry decision."""
-    return httpx.RemoteProtocolError(str(error))
 
 
 def _version() -> str:
@@ -135,6 +108,10 @@ class BaseSmoothClient:
         self.request_timeout = request_timeout
         self.poll_interval = poll_interval
         self.redactor = Redactor([key, *redact])
+
+    def _clock(self) -> float:
+        """Return the monotonic time the flows measure deadlines with (tests swap it)."""
+        return time.monotonic()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} api_url={self.api_url!r}>"

@@ -1,7 +1,7 @@
 """The pure half of the sessions: state, action payloads, the event log, tool results.
 
-``SmoothSession`` and ``AsyncSmoothSession`` (``_session.py``) add only the send/poll/sleep
-lines. Nothing here performs I/O.
+``_session_flows`` builds the session's loops on top of it, and ``SmoothSession`` /
+``AsyncSmoothSession`` only drive them. Nothing here performs I/O.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 from typing import Literal
 
-from ._base_client import BaseSmoothClient
 from ._base_client import Timeout
 from ._base_client import log
 from ._constants import FINISHED_STATUSES
@@ -27,11 +26,11 @@ from ._models import TaskResponse
 from ._payloads import convert
 from ._payloads import new_event_id
 from ._payloads import shorten
-from ._payloads import tool_signature
 from ._polling import ActionReply
 from ._polling import PollState
 from ._polling import ToolCall
 from ._redact import Redactor
+from ._transport import SessionTransport
 from ._types import NOT_GIVEN
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
@@ -39,20 +38,11 @@ from ._types import NOT_GIVEN
 # shows them.
 __tracebackhide__ = True
 
-__all__ = ["BaseSmoothSession", "Listener", "capped"]
+__all__ = ["BaseSmoothSession", "Listener"]
 
 Listener = Callable[[ActionRecord], object]
 # Graceful close waits at most this long before falling back to DELETE.
 CLOSE_TIMEOUT = 15.0
-# After a graceful close, how long to poll for the final status (it comes a poll later).
-SETTLE_TIMEOUT = 2.0
-# A DELETE that replaces a failed graceful close gets at least this long.
-FALLBACK_DELETE_TIMEOUT = 3.0
-
-
-def capped(delay: float, deadline: float | None, now: float) -> float:
-    """Return ``delay``, shortened so that it ends by ``deadline``."""
-    return delay if deadline is None else max(min(delay, deadline - now), 0.0)
 
 
 class BaseSmoothSession:
@@ -60,17 +50,17 @@ class BaseSmoothSession:
 
     def __init__(
         self,
-        client: BaseSmoothClient,
+        transport: SessionTransport,
         task: TaskResponse,
         *,
         timeout: Timeout = NOT_GIVEN,
         tools: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
-        self._base = client
+        self._transport = transport
         self._id = task.id
-        self._timeout = client._action_timeout(timeout)
+        self._timeout = transport.action_timeout(timeout)
         self._tools = dict(tools or {})
-        self._state = PollState(max_interval=client.poll_interval)
+        self._state = PollState(max_interval=transport.poll_interval)
         self._records: list[ActionRecord] = []
         self._listeners: list[Listener] = []
         self._closed = False
@@ -116,25 +106,13 @@ class BaseSmoothSession:
 
     @property
     def redactor(self) -> Redactor:
-        return self._base.redactor
+        return self._transport.redactor
 
     def add_listener(self, callback: Listener) -> None:
         """Call ``callback(record)`` each time an action's record completes."""
         self._listeners.append(callback)
 
     # --- pure helpers for the twins ------------------------------------------------------
-
-    @staticmethod
-    def _options(
-        options: dict[str, Any], tools: Mapping[str, Callable[..., Any]] | None
-    ) -> dict[str, Any]:
-        """Session options with a signature added for each tool not already declared."""
-        if not tools:
-            return options
-        declared = list(options.get("custom_tools") or [])
-        names = {t["name"] if isinstance(t, Mapping) else t.name for t in declared}
-        declared += [tool_signature(n, f) for n, f in tools.items() if n not in names]
-        return {**options, "custom_tools": declared}
 
     def _apply(self, task: TaskResponse) -> None:
         # The poll state's status is only set by feed(), after the events of the same response.
@@ -145,7 +123,7 @@ class BaseSmoothSession:
             self._recording_url = task.recording_url
 
     def _limit(self, timeout: Timeout) -> float | None:
-        return self._base._action_timeout(timeout, self._timeout)
+        return self._transport.action_timeout(timeout, self._timeout)
 
     def _check_open(self, action: str) -> None:
         if self.closed:
@@ -165,7 +143,7 @@ class BaseSmoothSession:
             payload["input"] = payload_input
         record = ActionRecord(
             action=action,
-            input=shorten(self._base.redactor.redact_value(payload_input or {})),
+            input=shorten(self._transport.redactor.redact_value(payload_input or {})),
             event_id=event_id,
             started_at=time.time(),
             test_nodeid=self.label,
@@ -181,7 +159,7 @@ class BaseSmoothSession:
         reply: ActionReply | None = None,
         error: BaseException | None = None,
     ) -> None:
-        redactor = self._base.redactor
+        redactor = self._transport.redactor
         record.duration = elapsed
         if reply is not None:
             record.server_duration = reply.duration
@@ -205,7 +183,7 @@ class BaseSmoothSession:
 
     def _reply_error(self, error: SmoothError) -> SmoothError:
         """Return the error of a reply with the server's text redacted."""
-        redactor = self._base.redactor
+        redactor = self._transport.redactor
         if isinstance(error, SmoothActionError):
             return type(error)(
                 redactor.redact(error.message),
@@ -255,7 +233,7 @@ class BaseSmoothSession:
 
     def _tool_failure(self, call: ToolCall, error: Exception) -> tuple[int, Any]:
         """Return the reply to a tool that raised: 400 for SmoothActionError, else 500."""
-        text = self._base.redactor.redact(str(error) or type(error).__name__)
+        text = self._transport.redactor.redact(str(error) or type(error).__name__)
         log.warning("tool %s raised: %s", call.name, text)
         return (400 if isinstance(error, SmoothActionError) else 500), text
 
@@ -265,4 +243,4 @@ class BaseSmoothSession:
     # --- inputs and outputs (pure, in _payloads) -------------------------------------
 
     def _convert(self, action: str, output: Any, model: Any) -> Any:
-        return convert(self._base.redactor, action, output, model)
+        return convert(self._transport.redactor, action, output, model)

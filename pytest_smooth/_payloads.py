@@ -38,6 +38,7 @@ __all__ = [
     "new_event_id",
     "run_task_input",
     "schema_of",
+    "session_options",
     "shorten",
     "tool_signature",
 ]
@@ -163,3 +164,15 @@ def file_parts(
         raise SmoothInputError("upload_file needs name=... for bytes or an unnamed stream")
     data = {"file_purpose": purpose} if purpose is not None else {}
     return {"file": (os.path.basename(name), content)}, data
+
+
+def session_options(
+    options: dict[str, Any], tools: Mapping[str, Callable[..., Any]] | None
+) -> dict[str, Any]:
+    """Return session options with a signature added for each tool not already declared."""
+    if not tools:
+        return options
+    declared = list(options.get("custom_tools") or [])
+    names = {t["name"] if isinstance(t, Mapping) else t.name for t in declared}
+    declared += [tool_signature(n, f) for n, f in tools.items() if n not in names]
+    return {**options, "custom_tools": declared}

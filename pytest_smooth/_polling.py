@@ -43,7 +43,19 @@ from ._models import TaskResponse
 # shows them.
 __tracebackhide__ = True
 
-__all__ = ["ActionReply", "PollState", "PollUpdate", "ToolCall", "parse_retry_after", "retry_delay"]
+__all__ = [
+    "ActionReply",
+    "PollState",
+    "PollUpdate",
+    "ToolCall",
+    "long_poll_hold",
+    "parse_retry_after",
+    "retry_delay",
+    "retry_would_be_late",
+    "seconds_left",
+    "sleep_within",
+    "unreadable_body",
+]
 
 # A GET that took at least this share of the requested hold was held by the server.
 _HELD_SHARE = 0.5
@@ -249,6 +261,34 @@ class PollState:
         delay = self._backoff
         self._backoff = min(self._backoff * 2, self._max)
         return delay
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def seconds_left(deadline: float | None, now: float) -> float | None:
+    """Return the seconds left until ``deadline`` (None: no deadline)."""
+    return None if deadline is None else deadline - now
+
+
+def long_poll_hold(left: float | None) -> float:
+    """Return how long the server may hold a long-poll request, given the seconds left."""
+    return MAX_LONG_POLL if left is None else max(min(left, MAX_LONG_POLL), 0.0)
+
+
+def sleep_within(delay: float, deadline: float | None, now: float) -> float:
+    """Return ``delay``, shortened so that a sleep of it ends by ``deadline``."""
+    return delay if deadline is None else max(min(delay, deadline - now), 0.0)
+
+
+def retry_would_be_late(deadline: float | None, now: float, delay: float) -> bool:
+    """Tell whether a retry after ``delay`` would start after the caller's deadline."""
+    return deadline is not None and now + delay >= deadline
+
+
+def unreadable_body(error: Exception) -> httpx.TransportError:
+    """Describe an unreadable 2xx body as a transport error, for the retry decision."""
+    return httpx.RemoteProtocolError(str(error))
 
 
 # --- retries --------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def find_open(
         params: dict[str, int] = {"l": PAGE_SIZE}
         if cursor is not None:
             params["t"] = cursor  # tasks created before it
-        page = client._request("GET", "task", params=params, deadline=deadline)
+        page = client._drive(client._request_flow("GET", "task", params=params, deadline=deadline))
         if not isinstance(page, list):
             break
         found += [task for task in page if _ours(task, run, workers)]
@@ -103,7 +103,7 @@ def reap(
                 result.failed.append(f"{task_id} ({nodeid}): the reaper's deadline passed")
                 continue
             try:
-                client._delete_task(task_id, deadline)
+                client._drive(client._delete_task_flow(task_id, deadline))
             except NotFoundError:
                 pass  # "not found or already completed": closed all the same
             except Exception as err:

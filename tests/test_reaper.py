@@ -6,6 +6,7 @@ runs point the plugin at a browserless LocalServer as if it were the cloud.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,12 +44,23 @@ class FakeLister:
         self.tasks = sorted(tasks, key=lambda t: t["created_at"], reverse=True)
         self.calls: list[dict[str, int]] = []
 
-    def _request(self, method: str, path: str, *, params: dict[str, int], **_: Any) -> Any:
+    def _request_flow(
+        self, method: str, path: str, *, params: dict[str, int], **_: Any
+    ) -> Generator[None, None, Any]:
         assert (method, path) == ("GET", "task")
         self.calls.append(dict(params))
         before = params.get("t")
         chosen = [t for t in self.tasks if before is None or t["created_at"] < before]
+        yield from ()
         return chosen[: params["l"]]
+
+    @staticmethod
+    def _drive(flow: Generator[None, None, Any]) -> Any:
+        try:
+            next(flow)
+        except StopIteration as stop:
+            return stop.value
+        raise AssertionError("the fake flow yielded an effect")
 
 
 def _task(
@@ -113,10 +125,11 @@ def test_a_failed_reap_is_reported_as_not_closed(
     from pytest_smooth._client import SmoothClient
     from pytest_smooth._exceptions import InternalServerError
 
-    def refuse(*_: object) -> bool:
+    def refuse(*_: object) -> Generator[None, None, bool]:
+        yield from ()  # a flow that fails when driven
         raise InternalServerError("DELETE refused", status_code=500)
 
-    monkeypatch.setattr(SmoothClient, "_delete_task", refuse)
+    monkeypatch.setattr(SmoothClient, "_delete_task_flow", refuse)
     result = pytester.runpytest(*cloud_args(server))
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
