@@ -75,6 +75,20 @@ class Redactor:
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(map(re.escape, ordered)))
 
+    def merge(self, *others: Redactor) -> None:
+        """Register every secret the ``others`` know (their variants as they are)."""
+        fresh: set[str] = set()
+        for other in others:
+            if other is not self:
+                with other._lock:
+                    fresh |= other._secrets
+        with self._lock:
+            if fresh <= self._secrets:
+                return
+            self._secrets |= fresh
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._secrets)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,11 +18,14 @@ from typing import Any
 from typing import Final
 
 from ._models import ActionRecord
+from ._redact import Redactor
 
 MAX_SLUG: Final = 100
 INPUT_WIDTH: Final = 48
 ERROR_WIDTH: Final = 60
 LOCAL_ARTIFACTS: Final = ("screenshot.png", "trace.zip")
+CONSOLE_LINES: Final = 5
+CONSOLE_WIDTH: Final = 100
 
 Redact = Callable[[str], str]
 
@@ -101,20 +105,62 @@ def artifact_name(name: str, index: int) -> str:
     return f"{stem}-{index + 1}{dot}{ext}"
 
 
+def scrub_artifact(name: str, data: bytes, redactor: Redactor) -> bytes:
+    """Blank secrets in a fetched file: every member of a zip, the text of JSON and HTML.
+
+    The server redacts too; this is the second line of defence, on the client side. Images
+    pass through (secret fields are masked before the capture).
+    """
+    if name.endswith(".zip"):
+        try:
+            return redactor.redact_zip(data)
+        except zipfile.BadZipFile:
+            return redactor.redact_bytes(data)
+    if name.endswith(".png"):
+        return data
+    return redactor.redact_bytes(data)
+
+
 def fetch_local_artifacts(
-    fetch: Callable[[str, str], bytes], session_id: str, folder: Path, index: int
+    fetch: Callable[[str, str], bytes],
+    session_id: str,
+    folder: Path,
+    index: int,
+    *,
+    names: Iterable[str] = LOCAL_ARTIFACTS,
+    redactor: Redactor | None = None,
 ) -> tuple[list[Path], list[str]]:
-    """Save the local backend's screenshot and trace; return the files and warning lines."""
+    """Save local-backend files of a session (secrets blanked); return files and warnings."""
     files: list[Path] = []
     warnings: list[str] = []
-    for name in LOCAL_ARTIFACTS:
+    for name in names:
         try:
             data = fetch(session_id, name)
         except Exception as err:
             warnings.append(f"could not fetch {name} of session {session_id}: {err}")
             continue
+        if redactor is not None:
+            data = scrub_artifact(name, data, redactor)
         path = folder / artifact_name(name, index)
         folder.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         files.append(path)
     return files, warnings
+
+
+def console_errors(path: Path, limit: int = CONSOLE_LINES) -> list[str]:
+    """Return the last console errors and warnings in a saved ``console.json``, one per line."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if isinstance(entries, dict):  # {"task_id", "entries": [...], "dropped"}
+        entries = entries.get("entries")
+    if not isinstance(entries, list):
+        return []
+    lines = [
+        f"{entry.get('type')}: {shorten(str(entry.get('text', '')), CONSOLE_WIDTH)}"
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("type") in ("error", "warning")
+    ]
+    return lines[-limit:]

@@ -17,6 +17,8 @@ import pytest_asyncio
 
 from ._types import NOT_GIVEN
 from ._types import NotGiven
+from .attempts import note_shared
+from .attempts import start_attempt
 from .lifecycle import get_settings
 from .lifecycle import get_tracker
 from .lifecycle import item_sessions
@@ -28,6 +30,7 @@ from .opening import open_session
 from .opening import start_local_server
 from .prewarm import Prewarmer
 from .prewarm import prewarming
+from .redaction import get_registry
 from .settings import SmoothSettings
 
 if TYPE_CHECKING:
@@ -49,12 +52,15 @@ def _timeout(settings: SmoothSettings) -> float | NotGiven:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Before each test's fixtures: point shared (module) sessions' event logs at this test."""
+    """Before each attempt's fixtures: reset its state, point shared sessions at this test."""
+    start_attempt(item)  # first: a rerun of this item starts from a clean slate
+    get_registry(item.config).ask_hooks(item.config)
     item.config.stash[CURRENT_ITEM] = item
     for tracked in get_tracker(item.config).open_sessions():
         if tracked.shared:
             tracked.session.label = item.nodeid
             if MODULE_FIXTURE in getattr(item, "fixturenames", ()):
+                note_shared(item, tracked)
                 item_sessions(item).append(tracked)
 
 
@@ -68,6 +74,12 @@ def smooth_settings(pytestconfig: pytest.Config) -> SmoothSettings:
 def smooth_session_args() -> dict[str, Any]:
     """Session options for the whole suite; override it in a conftest.py (e.g. device)."""
     return {}
+
+
+@pytest.fixture(scope="session")
+def smooth_redact(pytestconfig: pytest.Config) -> Callable[..., None]:
+    """Give ``smooth_redact(*values)``: blank these values out of every report and artifact."""
+    return get_registry(pytestconfig).add
 
 
 @pytest.fixture(scope="session")
@@ -113,6 +125,7 @@ def smooth_client(
 
     api_key, base_url = _smooth_connection
     client = SmoothClient(api_key, base_url, timeout=_timeout(smooth_settings))
+    get_registry(pytestconfig).link(client.redactor)
     tracker = get_tracker(pytestconfig)
     try:
         yield client
@@ -135,7 +148,9 @@ def _smooth_prewarmer(
 
 @pytest_asyncio.fixture
 async def async_smooth_client(
-    _smooth_connection: tuple[str | None, str], smooth_settings: SmoothSettings
+    request: pytest.FixtureRequest,
+    _smooth_connection: tuple[str | None, str],
+    smooth_settings: SmoothSettings,
 ) -> AsyncIterator[AsyncSmoothClient]:
     """Give an AsyncSmoothClient for the backend in effect, in the test's own event loop."""
     # Function scope: an async HTTP pool belongs to the loop that made it, and this works with
@@ -144,6 +159,7 @@ async def async_smooth_client(
 
     api_key, base_url = _smooth_connection
     async with AsyncSmoothClient(api_key, base_url, timeout=_timeout(smooth_settings)) as client:
+        get_registry(request.config).link(client.redactor)
         yield client
 
 

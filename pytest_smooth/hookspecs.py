@@ -1,10 +1,11 @@
 """Hook specifications of pytest-smooth: implement them in a conftest.py or a plugin.
 
-Both are called with keyword arguments; an implementation may accept any subset of them.
+All are called with keyword arguments; an implementation may accept any subset of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -39,4 +40,13 @@ def pytest_smooth_session_created(
     read ``session.id`` / ``session.live_url`` here, but call no action on an async session.
     ``item`` is the test (None for a module-scoped session); ``request`` is the fixture request
     that opened it.
+    """
+
+
+def pytest_smooth_redact(config: pytest.Config) -> Iterable[str] | None:
+    """Return secrets of the suite (passwords, tokens) to blank out of every report and artifact.
+
+    Called once per run, before the first test, with every conftest.py loaded; the values of
+    all implementations are kept. Values known only later can be registered with the
+    ``smooth_redact`` fixture. Strings shorter than 4 characters are ignored.
     """

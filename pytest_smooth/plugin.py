@@ -13,13 +13,16 @@ from typing import Final
 import pytest
 
 from . import hookspecs
+from .attempts import EARLIER_PROPERTY
 from .lifecycle import SETTINGS_KEY
 from .lifecycle import TRACKER_KEY
 from .lifecycle import LifecycleStats
 from .lifecycle import SessionTracker
 from .opening import LiveLinkPrinter
+from .output_dir import clean_output
 from .reaper import ReapResult
 from .reaper import reap
+from .report_extras import JunitSystemOut
 from .session_options import MARKER_LINE
 from .session_options import RUN_ID_INPUT
 from .session_options import run_id
@@ -35,6 +38,8 @@ if importlib.util.find_spec("pytest_smooth.assertions") is not None:
 WORKER_OUTPUT: Final = "smooth_lifecycle"
 TRACKER_NAME: Final = "smooth-tracker"
 PRINTER_NAME: Final = "smooth-live-links"
+JUNIT_NAME: Final = "smooth-junit-system-out"
+LINK_PROPERTIES: Final = ("smooth_recording_url", "smooth_live_url", "smooth_recording")
 STATS_KEY: Final = pytest.StashKey[LifecycleStats]()  # merged worker stats, controller only
 CRASHED_KEY: Final = pytest.StashKey[set[str]]()  # ids of xdist workers that died mid-run
 REAPED_KEY: Final = pytest.StashKey[ReapResult]()  # what the orphan reaper found and closed
@@ -61,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(tracker, TRACKER_NAME)  # it hears about Ctrl-C
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(LiveLinkPrinter(config), PRINTER_NAME)
+        config.pluginmanager.register(JunitSystemOut(config), JUNIT_NAME)
     run_id(config)
     _configure_expect(settings.expect_timeout)
 
@@ -74,6 +80,11 @@ def _configure_expect(default_timeout: float) -> None:
     configure = getattr(assertions, "configure_expect", None)
     if configure is not None:
         configure(default_timeout=default_timeout)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty the output folder of the previous run's files (not on xdist workers)."""
+    clean_output(session.config, session.config.stash[SETTINGS_KEY].output)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -146,9 +157,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if tracker is not None:
         tracker.shutdown()  # a no-op when sessionfinish did it
         config.pluginmanager.unregister(tracker, TRACKER_NAME)
-    printer = config.pluginmanager.get_plugin(PRINTER_NAME)
-    if printer is not None:
-        config.pluginmanager.unregister(printer, PRINTER_NAME)
+    for name in (PRINTER_NAME, JUNIT_NAME):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin, name)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -187,7 +199,7 @@ def _failure_lines(stats: dict[str, list[Any]]) -> list[str]:
     for reports in stats.values():
         for report in reports:
             for name, value in getattr(report, "user_properties", None) or []:
-                if name in ("smooth_recording_url", "smooth_live_url"):
+                if name in LINK_PROPERTIES:
                     entry = f"  {name.removeprefix('smooth_')}: {value}"
                     nodeid = getattr(report, "nodeid", "")
                     if entry not in links.setdefault(nodeid, []):
@@ -201,4 +213,19 @@ def _failure_lines(stats: dict[str, list[Any]]) -> list[str]:
         what = "FAILED" if report.when == "call" else f"ERROR at {report.when} of"
         lines.append(f"{what} {report.nodeid}: session {', '.join(ids)}")
         lines.extend(links.get(report.nodeid, []))
+    return lines + _flaky_lines(stats)
+
+
+def _flaky_lines(stats: dict[str, list[Any]]) -> list[str]:
+    """Each test that passed on a rerun, with its failed attempts' folders and links."""
+    failed = {r.nodeid for r in stats.get("failed", []) + stats.get("error", [])}
+    lines: list[str] = []
+    for report in [r for reports in stats.values() for r in reports]:
+        props = getattr(report, "user_properties", None) or []
+        earlier = [str(value) for name, value in props if name == EARLIER_PROPERTY]
+        if not earlier or getattr(report, "when", None) != "teardown" or report.nodeid in failed:
+            continue
+        number = next((value for name, value in props if name == "smooth_attempt"), "?")
+        lines.append(f"FLAKY {report.nodeid}: passed on attempt {number}")
+        lines.extend(f"  {line}" for line in earlier)
     return lines

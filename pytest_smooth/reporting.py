@@ -1,17 +1,19 @@
 """Failure reports, captured at the moment a phase (setup, call or teardown) fails.
 
 For every session the test used: a ``smooth`` report section (session id, status, links the
-link policy allows, the event log), JUnit ``user_properties``, pytest-html extras when
-pytest-html is present, and files under ``<output>/<test slug>/``. Anything that goes wrong
-while gathering evidence becomes a warning line in the section, never an INTERNALERROR.
+link policy allows, the page at the failure, the event log), JUnit ``user_properties`` and
+``system-out``, pytest-html extras when pytest-html is present, and files under this attempt's
+folder (``attempts.attempt_folder``). Every text and file goes through the run's redactor.
+Anything that goes wrong while gathering evidence becomes a warning line in the section, never
+an INTERNALERROR.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from typing import Final
 
 import pytest
 
@@ -19,9 +21,16 @@ from ._models import ActionRecord
 from ._redact import Redactor
 from .artifacts import event_dicts
 from .artifacts import events_table
-from .artifacts import fetch_local_artifacts
-from .artifacts import slug
 from .artifacts import write_json
+from .attempts import EARLIER_PROPERTY
+from .attempts import ITEM_EVENT_START
+from .attempts import ITEM_FILES
+from .attempts import attempt
+from .attempts import attempt_folder
+from .attempts import earlier_attempts
+from .attempts import note_files
+from .attempts import relative
+from .failure_page import EVIDENCE_LABEL
 from .lifecycle import ITEM_FAILED
 from .lifecycle import ITEM_SESSIONS
 from .lifecycle import Tracked
@@ -29,9 +38,19 @@ from .lifecycle import get_settings
 from .lifecycle import get_tracker
 from .opening import attach_announcements
 from .opening import release_after_test
-from .settings import SmoothSettings
+from .redaction import get_registry
+from .redaction import scrub_report
+from .report_extras import REPORT_JUNIT_OUT
+from .report_extras import html_extras
+from .report_extras import junit_text
+from .report_files import Gathered
+from .report_files import local_files
+from .report_files import page_state
+from .report_recordings import report_after_close
 
-SECTION = "smooth"
+SECTION: Final = "smooth"
+# This attempt's section texts, for the JUnit system-out of its teardown report.
+ITEM_TEXTS: Final = pytest.StashKey[list[str]]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -42,6 +61,8 @@ def pytest_runtest_makereport(
     report = yield
     try:
         _gather(item, report)
+        tracked = item.stash.get(ITEM_SESSIONS, [])
+        scrub_report(report, get_registry(item.config).scrubber(tracked))
     finally:
         if report.when == "teardown":
             # After the last test: the end-of-run steps that its evidence had to wait for
@@ -58,188 +79,203 @@ def _failed(report: pytest.TestReport) -> bool:
 def _gather(item: pytest.Item, report: pytest.TestReport) -> None:
     attach_announcements(item, report)
     tracked = item.stash.get(ITEM_SESSIONS, [])
-    if not tracked:
-        if _failed(report):
-            item.stash[ITEM_FAILED] = True
-        return
+    first = False
+    if _failed(report):
+        first = not item.stash.get(ITEM_FAILED, False)
+        item.stash[ITEM_FAILED] = True
     try:
-        if _failed(report):
-            first = not item.stash.get(ITEM_FAILED, False)
-            item.stash[ITEM_FAILED] = True
+        if _failed(report) and tracked:
             _report_failure(item, report, tracked, first=first)
         if report.when == "teardown":
+            if tracked and not item.stash.get(ITEM_FAILED, False):
+                _report_passed(item, report, tracked)
             release_after_test(item)
-            if item.stash.get(ITEM_FAILED, False):
-                _report_recordings(item, report, tracked)
+            if tracked:
+                report_after_close(item, report, tracked, add_section)
+            _report_attempts(item, report)
     except Exception as err:  # evidence is best effort; the test's own outcome stands
-        report.sections.append(
-            (SECTION, f"warning: could not gather Smooth evidence: {_describe(err)}")
-        )
+        add_section(item, report, [f"warning: could not gather Smooth evidence: {_describe(err)}"])
     finally:
         if report.when == "teardown":
             release_after_test(item)  # a no-op when done above; never leave sessions behind
+            _finish_junit(item, report)
 
 
-def _report_recordings(
-    item: pytest.Item, report: pytest.TestReport, tracked: list[Tracked]
-) -> None:
-    """After the failed test's sessions closed: their recording URLs, when the policy allows.
-
-    The recording exists only once a session has ended, so it comes with the teardown report
-    (junitxml reads properties from that one too).
-    """
-    settings = get_settings(item.config)
-    tracker = get_tracker(item.config)
-    client = tracker.service_client()
-    if settings.report_links == "none" or client is None:
+def add_section(item: pytest.Item, report: pytest.TestReport, lines: list[str]) -> None:
+    """Add lines to this report's ``smooth`` section (redacted), creating it if needed."""
+    if not lines:
         return
-    lines: list[str] = []
-    links: list[tuple[str, str, str]] = []
-    for t in tracked:
-        if tracker.is_open(t.id):  # shared or kept open: no recording yet
-            lines.append(f"session {t.id}: still open, its recording comes when it closes")
-            continue
-        try:
-            # The session learns its recording URL from its last poll; ask only when it did not
-            # (and before the local backend stops at the end of the run, if we can).
-            url = getattr(t.session, "recording_url", None) or client.get_task(t.id).recording_url
-        except Exception as err:
-            lines.append(f"warning: no recording URL of session {t.id}: {_describe(err)}")
-            continue
-        if url and ("smooth_recording_url", url) not in item.user_properties:
-            lines.append(f"session {t.id} recording: {url}")
-            report.user_properties.append(("smooth_recording_url", url))
-            links.append((t.id, f"recording: {url}", ""))
-    if lines:
-        text = "\n".join(lines)
-        if report.sections and report.sections[-1][0] == SECTION:  # this phase failed too
-            text = report.sections.pop()[1] + "\n" + text
-        report.sections.append((SECTION, text))
-    _html_extras(item.config, report, links)
+    tracked: list[Tracked] = item.stash.get(ITEM_SESSIONS, [])
+    redactor = get_registry(item.config).scrubber(tracked)
+    text = redactor.redact("\n".join(lines))
+    item.stash.setdefault(ITEM_TEXTS, []).append(text)
+    if report.sections and report.sections[-1][0] == SECTION:  # this phase failed too
+        text = report.sections.pop()[1] + "\n" + text
+    report.sections.append((SECTION, text))
+
+
+def _finish_junit(item: pytest.Item, report: pytest.TestReport) -> None:
+    texts = item.stash.get(ITEM_TEXTS, [])
+    files = item.stash.get(ITEM_FILES, [])
+    if texts or files:
+        setattr(report, REPORT_JUNIT_OUT, junit_text(item.config, texts, files))
+    item.stash[ITEM_TEXTS] = []
 
 
 def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def own_records(tracked: Tracked, nodeid: str) -> list[ActionRecord]:
-    """Return the test's events: all of its own session, or its share of a module one."""
+def own_records(item: pytest.Item, tracked: Tracked) -> list[ActionRecord]:
+    """Return this attempt's events: all of its own session, or its share of a shared one."""
     records: list[ActionRecord] = list(tracked.session.events)
     if tracked.shared:
-        records = [r for r in records if r.test_nodeid == nodeid]
-    return records
+        start = item.stash.get(ITEM_EVENT_START, {}).get(tracked.id, 0)
+        records = [r for r in records[start:] if r.test_nodeid == item.nodeid]
+    return [r for r in records if r.test_nodeid != EVIDENCE_LABEL]
 
 
-class _Scrubber:
-    """Blank the API key and every secret the sessions' own redactors know (run_task secrets)."""
+def _links(item: pytest.Item, tracked: Tracked) -> dict[str, str]:
+    """Return the URLs the link policy allows; on the local backend, never the recording URL.
 
-    def __init__(self, settings: SmoothSettings, tracked: list[Tracked]) -> None:
-        self._redactors = [Redactor([settings.api_key] if settings.api_key else [])]
-        for t in tracked:
-            redactor = getattr(t.session, "redactor", None)
-            if isinstance(redactor, Redactor):
-                self._redactors.append(redactor)
-
-    def redact(self, text: str) -> str:
-        for redactor in self._redactors:
-            text = redactor.redact(text)
-        return text
-
-
-def _links(tracked: Tracked, policy: str) -> dict[str, str]:
+    The local backend's recording URL dies with the run: reports link ``recording.html``.
+    """
+    settings = get_settings(item.config)
+    policy = settings.report_links
     links: dict[str, str] = {}
     recording = getattr(tracked.session, "recording_url", None)
     live = getattr(tracked.session, "live_url", None)
-    if policy in ("recording", "live") and recording:
+    if policy in ("recording", "live") and recording and settings.backend != "local":
         links["recording"] = str(recording)
     if policy == "live" and live:
         links["live"] = str(live)
     return links
 
 
+def _session_evidence(
+    item: pytest.Item, t: Tracked, index: int, folder: Path, redactor: Redactor
+) -> tuple[Gathered, dict[str, Any], list[tuple[str, object]], tuple[str, str, str]]:
+    records = own_records(item, t)  # before the page is read: that action is not the test's
+    links = _links(item, t)
+    credits = sum(r.credits_used for r in records)
+    status = getattr(t.session, "status", "unknown")
+    out = Gathered([f"session {t.id} ({t.fixture}) status={status} credits={credits:g}"])
+    out.lines.extend(f"  {name}: {url}" for name, url in links.items())
+    if t.shared:
+        total = len(list(t.session.events))
+        out.lines.append(f"  shared session: showing this test's {len(records)} of {total} events")
+    open_now = get_tracker(item.config).is_open(t.id)
+    if open_now:
+        out.extend(page_state(t, folder, index, redactor))
+    if get_settings(item.config).backend == "local":
+        if open_now:
+            out.extend(local_files(item, t, folder, index, redactor, failed=True))
+        else:
+            out.warnings.append(f"no screenshot or trace of session {t.id}: it is already closed")
+    table = events_table(records, redactor.redact) if records else ["  (no events)"]
+    out.lines.extend("  " + row for row in table)
+    data = {
+        "session_id": t.id,
+        "fixture": t.fixture,
+        "status": str(status),
+        "shared": t.shared,
+        "links": links,
+        "credits": credits,
+        "events": event_dicts(records, redactor.redact),
+    }
+    props: list[tuple[str, object]] = [("smooth_session_id", t.id)]
+    props += [(f"smooth_{name}_url", url) for name, url in links.items()]
+    props += [("smooth_credits", credits), ("smooth_actions", len(records))]
+    extra = (t.id, "\n".join(f"{k}: {v}" for k, v in links.items()), "\n".join(table))
+    return out, data, props, extra
+
+
 def _report_failure(
     item: pytest.Item, report: pytest.TestReport, tracked: list[Tracked], *, first: bool
 ) -> None:
-    settings = get_settings(item.config)
-    tracker = get_tracker(item.config)
-    redactor = _Scrubber(settings, tracked)
-    folder = settings.output / slug(item.nodeid)
-    lines: list[str] = []
-    warnings: list[str] = []
-    files: list[Path] = []
+    redactor = get_registry(item.config).scrubber(tracked)
+    folder = attempt_folder(item)
+    gathered = Gathered()
     sessions_json: list[dict[str, Any]] = []
     properties: list[tuple[str, object]] = []
     extras: list[tuple[str, str, str]] = []  # (session id, links, event table)
     for index, t in enumerate(tracked):
-        records = own_records(t, item.nodeid)
-        total = len(list(t.session.events))
-        links = _links(t, settings.report_links)
-        credits = sum(r.credits_used for r in records)
-        status = getattr(t.session, "status", "unknown")
-        lines.append(f"session {t.id} ({t.fixture}) status={status} credits={credits:g}")
-        lines.extend(f"  {name}: {url}" for name, url in links.items())
-        if t.shared:
-            lines.append(
-                f"  shared module session: showing this test's {len(records)} of {total} events"
-            )
-        table = events_table(records, redactor.redact) if records else ["  (no events)"]
-        lines.extend("  " + row for row in table)
-        sessions_json.append(
-            {
-                "session_id": t.id,
-                "fixture": t.fixture,
-                "status": str(status),
-                "shared": t.shared,
-                "links": links,
-                "credits": credits,
-                "events": event_dicts(records, redactor.redact),
-            }
-        )
-        properties += [("smooth_session_id", t.id)]
-        if "recording" in links:
-            properties.append(("smooth_recording_url", links["recording"]))
-        if "live" in links:
-            properties.append(("smooth_live_url", links["live"]))
-        properties += [("smooth_credits", credits), ("smooth_actions", len(records))]
-        extras.append((t.id, "\n".join(f"{k}: {v}" for k, v in links.items()), "\n".join(table)))
-        if settings.backend == "local":
-            if tracker.is_open(t.id) and (client := tracker.service_client()) is not None:
-                got, warned = fetch_local_artifacts(client.artifact, t.id, folder, index)
-                files += got
-                warnings += warned
-            else:
-                warnings.append(f"no screenshot or trace of session {t.id}: it is already closed")
-    payload = {"test": item.nodeid, "phase": report.when, "sessions": sessions_json}
-    try:
-        files.insert(0, write_json(folder / "events.json", payload))
-    except OSError as err:
-        warnings.append(f"could not write events.json: {_describe(err)}")
-    if files:
-        lines.append(f"artifacts: {folder} ({', '.join(f.name for f in files)})")
-    lines.extend(f"warning: {redactor.redact(w)}" for w in warnings)
-    report.sections.append((SECTION, redactor.redact("\n".join(lines))))
+        out, data, props, extra = _session_evidence(item, t, index, folder, redactor)
+        gathered.extend(out)
+        sessions_json.append(data)
+        properties += props
+        extras.append(extra)
+    payload = {
+        "test": item.nodeid,
+        "phase": report.when,
+        "attempt": attempt(item),
+        "sessions": sessions_json,
+    }
+    _write_events(folder, payload, redactor, gathered)
+    note_files(item, gathered.files)
+    _artifacts_line(item, folder, gathered)
+    add_section(item, report, gathered.lines)
     if first:
         # junitxml reads properties from the teardown report, which copies the item's.
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
-        _html_extras(item.config, report, extras)
+    html_extras(item.config, report, extras if first else (), gathered.files)
 
 
-def _html_extras(
-    config: pytest.Config, report: pytest.TestReport, extras: list[tuple[str, str, str]]
+def _write_events(
+    folder: Path, payload: dict[str, Any], redactor: Redactor, gathered: Gathered
 ) -> None:
-    """Links and the event log as pytest-html extras; nothing when pytest-html is absent."""
-    if config.pluginmanager.getplugin("html") is None:
-        return
-    from pytest_html import extras as html_extras
+    try:
+        gathered.files.insert(0, write_json(folder / "events.json", redactor.redact_value(payload)))
+    except OSError as err:
+        gathered.warnings.append(f"could not write events.json: {_describe(err)}")
 
-    found: list[Any] = list(getattr(report, "extras", []))
-    for session_id, links, table in extras:
-        for line in links.splitlines():
-            name, _, url = line.partition(": ")
-            found.append(html_extras.url(url, name=f"smooth {name} {session_id}"))
-        if table:
-            found.append(
-                html_extras.html(f"<pre>smooth session {session_id}\n{html.escape(table)}</pre>")
-            )
-    report.extras = found  # type: ignore[attr-defined]  # pytest-html's attribute
+
+def _artifacts_line(item: pytest.Item, folder: Path, gathered: Gathered) -> None:
+    if gathered.files:
+        names = ", ".join(sorted({f.name for f in gathered.files}, key=_file_order))
+        gathered.lines.append(f"artifacts: {relative(item.config, folder)} ({names})")
+    gathered.lines.extend(f"warning: {w}" for w in gathered.warnings)
+
+
+def _file_order(name: str) -> tuple[int, str]:
+    return (0 if name == "events.json" else 1, name)
+
+
+def _report_passed(item: pytest.Item, report: pytest.TestReport, tracked: list[Tracked]) -> None:
+    """Save a passing test's files under ``--smooth-screenshot=on`` / ``--smooth-tracing=on``."""
+    tracker = get_tracker(item.config)
+    if get_settings(item.config).backend != "local":
+        return
+    redactor = get_registry(item.config).scrubber(tracked)
+    folder = attempt_folder(item)
+    gathered = Gathered()
+    for index, t in enumerate(tracked):
+        if tracker.is_open(t.id):
+            gathered.extend(local_files(item, t, folder, index, redactor, failed=False))
+    if not gathered.files:
+        return
+    data = [
+        {"session_id": t.id, "events": event_dicts(own_records(item, t), redactor.redact)}
+        for t in tracked
+    ]
+    payload = {"test": item.nodeid, "phase": "passed", "attempt": attempt(item), "sessions": data}
+    _write_events(folder, payload, redactor, gathered)
+    note_files(item, gathered.files)
+    _artifacts_line(item, folder, gathered)
+    add_section(item, report, gathered.lines)
+    html_extras(item.config, report, (), gathered.files)
+
+
+def _report_attempts(item: pytest.Item, report: pytest.TestReport) -> None:
+    """On a rerun: which attempt this was, and the earlier failed ones (folders, links)."""
+    earlier = earlier_attempts(item)
+    if not earlier:
+        return
+    number = attempt(item)
+    outcome = "failed" if item.stash.get(ITEM_FAILED, False) else "passed"
+    props: list[tuple[str, object]] = [("smooth_attempt", number)]
+    props += [(EARLIER_PROPERTY, line) for line in earlier]
+    report.user_properties.extend(props)
+    item.user_properties.extend(props)
+    add_section(item, report, [f"attempt {number} {outcome}; earlier:", *earlier])

@@ -72,6 +72,8 @@ class InstantExecutor:
         self.opened: list[SessionSpec] = []
         self.closed: list[str] = []
         self.submitted: list[tuple[str, str, dict[str, Any]]] = []
+        self.console_entries: list[dict[str, Any]] = []
+        self.recordings = True
 
     def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
         self.sink = sink
@@ -85,6 +87,10 @@ class InstantExecutor:
         output: Any = {"output": action_input.get("js"), "credits_used": 1, "duration": 0.01}
         if "throw" in str(action_input.get("js", "")):
             code, output = 400, "Error: thrown by the page"
+        elif "outerHTML" in str(action_input.get("js", "")):  # the plugin's page snapshot
+            page = {"url": "https://shop.example/cart", "title": "Cart", "size": 26}
+            page["html"] = "<html><body>cart</body></html>"
+            output = {"output": page, "credits_used": 0, "duration": 0.01}
         sink = self.sink
         assert sink is not None  # open_session always comes first
         # The store runs on the server's loop; reply on its next turn, as a browser would later.
@@ -107,6 +113,15 @@ class InstantExecutor:
 
     def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:  # noqa: ARG002
         return None
+
+    def recording_html(self, task_id: str) -> str | None:
+        """Return a stand-in player page; ``None`` (no frames: 409) once ``recordings`` is False."""
+        if not self.recordings:
+            return None
+        return f"<!doctype html><title>recording of {task_id}</title><p>frames</p>"
+
+    def console(self, task_id: str) -> dict[str, Any] | None:
+        return {"task_id": task_id, "entries": list(self.console_entries), "dropped": 0}
 
 
 @contextlib.contextmanager

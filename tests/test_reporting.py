@@ -6,6 +6,7 @@ whose executor is browserless (tests/plugin_helpers.py), so artifacts are fetche
 
 from __future__ import annotations
 
+import base64
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,13 +25,17 @@ TASK_SECRET = "hunter2-task-secret"
 
 CONFTEST = f"""
 import pytest
+from pytest_smooth.lifecycle import get_tracker
 from pytest_smooth.server.local import LocalServer
 from tests.plugin_helpers import InstantExecutor
 
 @pytest.fixture(scope="session")
-def smooth_server():
-    with LocalServer(executor=InstantExecutor(), prewarm=0, api_key={SERVER_KEY!r}) as server:
-        yield server
+def smooth_server(pytestconfig):
+    server = LocalServer(executor=InstantExecutor(), prewarm=0, api_key={SERVER_KEY!r}).start()
+    yield server
+    # Stopped after the last test's teardown report, as the plugin's own smooth_server does:
+    # that report fetches the closed sessions' recording.html.
+    get_tracker(pytestconfig).defer(server.stop)
 """
 
 FAILING = """
@@ -82,12 +87,20 @@ def test_section_event_log_and_artifacts(pytester: pytest.Pytester) -> None:
     )
     folder = pytester.path / "smooth-results" / "test_report.py-test_fails"
     assert sorted(p.name for p in folder.iterdir()) == [
+        "console.json",
         "events.json",
+        "page.html",
+        "recording.html",
         "screenshot.png",
         "trace.zip",
     ]
     assert (folder / "screenshot.png").read_bytes() == TINY_PNG
-    assert f"artifacts: {folder} (events.json, screenshot.png, trace.zip)" in section
+    where = "smooth-results/test_report.py-test_fails"
+    names = "events.json, console.json, page.html, screenshot.png, trace.zip"
+    assert f"artifacts: {where} ({names})" in section
+    # the page at the moment of failure, read through the session (works on the cloud too)
+    assert "  page: 'Cart' at https://shop.example/cart" in section
+    assert "<body>cart</body>" in (folder / "page.html").read_text()
     events = json.loads((folder / "events.json").read_text())
     assert events["test"] == "test_report.py::test_fails"
     assert events["phase"] == "call"
@@ -102,10 +115,12 @@ def test_section_event_log_and_artifacts(pytester: pytest.Pytester) -> None:
         [
             "*= smooth =*",
             "FAILED test_report.py::test_fails: session task_*",
-            "  recording_url: http://127.0.0.1:*/recording/task_*?token=*",
+            f"  recording: {where}/recording.html",
             "2 session(s) opened, 2 closed",
         ]
     )
+    # the local backend's URL dies with the run: no report links it
+    assert "/recording/task_" not in result.stdout.str()
 
 
 def test_no_output_folder_when_nothing_fails(pytester: pytest.Pytester) -> None:
@@ -160,8 +175,9 @@ def test_junit_properties_follow_the_link_policy(pytester: pytest.Pytester, poli
         assert "smooth_recording_url" not in failed
         assert "http://" not in section
         assert "/live/" not in text
-    else:
-        assert "/recording/task_" in failed["smooth_recording_url"]
+    # the local backend's recording URL dies with the run: the file is linked instead
+    assert "smooth_recording_url" not in failed
+    assert failed["smooth_recording"] == "smooth-results/test_report.py-test_fails/recording.html"
     if policy == "live":
         assert "/live/task_" in failed["smooth_live_url"]
         assert "  live: http://127.0.0.1:" in section
@@ -203,7 +219,7 @@ def test_sections_and_properties_via_hook_recorder(pytester: pytest.Pytester) ->
     names = [name for name, _ in call.user_properties]
     assert names == ["smooth_session_id", "smooth_credits", "smooth_actions"]
     teardown = reprec.matchreport("test_fails", when="teardown")
-    assert [n for n, _ in teardown.user_properties][-1] == "smooth_recording_url", teardown.sections
+    assert [n for n, _ in teardown.user_properties][-1] == "smooth_recording", teardown.sections
     passed = reprec.matchreport("test_passes", when="call")
     assert passed.user_properties == []
     assert [n for n, _ in passed.sections if n == "smooth"] == []
@@ -268,7 +284,13 @@ class Broken(InstantExecutor):
         / "smooth-results"
         / "test_evidence_failure_is_a_warning_not_internalerror.py-test_fails"
     )
-    assert sorted(p.name for p in folder.iterdir()) == ["events.json", "trace.zip"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "console.json",
+        "events.json",
+        "page.html",
+        "recording.html",
+        "trace.zip",
+    ]
 
 
 def test_html_extras_only_with_pytest_html(pytester: pytest.Pytester) -> None:
@@ -277,8 +299,11 @@ def test_html_extras_only_with_pytest_html(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1, failed=1)
     html = (pytester.path / "report.html").read_text()
     assert "smooth session task_" in html
-    assert "smooth recording task_" in html
     assert "evaluate_js" in html
+    # the screenshot is an image in the row; the other files are linked by relative path
+    assert "data:image/png;base64," + base64.b64encode(TINY_PNG).decode() in html
+    for name in ("trace.zip", "recording.html", "page.html"):
+        assert f"smooth-results/test_report.py-test_fails/{name}" in html, name
     result = pytester.runpytest("-p", "no:html")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.no_fnmatch_line("*warning: could not gather*")
