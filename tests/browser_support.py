@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import struct
+import time
 import zlib
 from typing import Any
 
@@ -57,6 +58,7 @@ def form_page(site: Any) -> str:
 
 
 WAIT = 30.0
+SESSION_ACTIONS = frozenset({"run_task", "close"})
 _ids = itertools.count(1)
 
 
@@ -206,3 +208,48 @@ def distinct_colours(png: bytes) -> set[bytes]:
     """Return the RGB colours of a PNG (every 7th pixel: enough to tell a blank page)."""
     _, _, pixels = png_pixels(png)
     return set(pixels[::7])
+
+
+class HttpSession:
+    """One session of a running LocalServer, driven over plain HTTP (held POSTs, bounded).
+
+    The artifact tests use it instead of the client, so they exercise the wire as it is.
+    """
+
+    def __init__(self, http: Any, task_id: str) -> None:
+        self.http = http
+        self.task_id = task_id
+
+    @classmethod
+    def open(cls, http: Any, **request: Any) -> HttpSession:
+        reply = http.post("task", json={"task": None, **request})
+        assert reply.status_code == 200, reply.text
+        return cls(http, reply.json()["r"]["id"])
+
+    def act(self, action: str, data: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """Post an action and return its reply (code, output), within WAIT seconds."""
+        event_id = f"ev-{next(_ids)}"
+        kind = "session_action" if action in SESSION_ACTIONS else "browser_action"
+        body = {"name": kind, "payload": {"name": action, "input": data or {}}, "id": event_id}
+        posted = self.http.post(f"task/{self.task_id}/event", params={"wait_ms": 10000}, json=body)
+        assert posted.status_code == 200, posted.text
+        reply = posted.json()["r"].get("reply")
+        deadline = time.monotonic() + WAIT
+        while reply is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # a tool call ended the hold: poll the event stream
+            events = self.http.get(f"task/{self.task_id}").json()["r"].get("events") or []
+            reply = next((e for e in events if e.get("id") == event_id), None)
+        if reply is not None:
+            return int(reply["payload"]["code"]), reply["payload"]["output"]
+        raise TimeoutError(f"no reply to {action} within {WAIT} s")
+
+    def ok(self, action: str, data: dict[str, Any] | None = None) -> Any:
+        code, output = self.act(action, data)
+        assert code == 200, output
+        return output.get("output") if isinstance(output, dict) else output
+
+    def artifact(self, name: str) -> Any:
+        return self.http.get(f"task/{self.task_id}/artifacts/{name}")
+
+    def close(self) -> None:
+        self.act("close")

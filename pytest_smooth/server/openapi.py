@@ -167,10 +167,16 @@ def _paths() -> dict[str, Any]:
             "delete": _op("Wipe a finished task's data", _BOOL, (400, 404), params=by_id),
         },
         "/api/v1/task/{id}/artifacts/screenshot.png": {
-            "get": _artifact("Screenshot of the session now", "image/png"),
+            "get": _artifact("Screenshot of the session now, secret fields masked", "image/png"),
         },
         "/api/v1/task/{id}/artifacts/trace.zip": {
-            "get": _artifact("Playwright trace so far", "application/zip"),
+            "get": _artifact("Playwright trace so far, secrets redacted", "application/zip"),
+        },
+        "/api/v1/task/{id}/artifacts/recording.html": {
+            "get": _artifact("Self-contained replay of the session's frames", "text/html"),
+        },
+        "/api/v1/task/{id}/artifacts/console.json": {
+            "get": _artifact("Last console errors and page errors", "application/json"),
         },
         "/api/v1/profile": {
             "post": _op(
