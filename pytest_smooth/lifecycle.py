@@ -94,7 +94,15 @@ class SessionTracker:
 
     def connect(self, api_key: str | None, base_url: str) -> None:
         """Remember where sessions live, for closing by id and fetching artifacts."""
-        self._connection = (api_key, base_url)
+        with self._lock:
+            stale = self._service if self._connection != (api_key, base_url) else None
+            if stale is not None:
+                # A new backend (flaky reruns the run's last test with fresh session
+                # fixtures): the old client would talk to a server that has stopped.
+                self._service = None
+            self._connection = (api_key, base_url)
+        if stale is not None:
+            stale.close()
 
     @property
     def connection(self) -> tuple[str | None, str] | None:

@@ -219,13 +219,15 @@ def _failure_lines(stats: dict[str, list[Any]]) -> list[str]:
 def _flaky_lines(stats: dict[str, list[Any]]) -> list[str]:
     """Each test that passed on a rerun, with its failed attempts' folders and links."""
     failed = {r.nodeid for r in stats.get("failed", []) + stats.get("error", [])}
-    lines: list[str] = []
+    last: dict[str, list[tuple[str, object]]] = {}  # flaky logs every attempt's teardown
     for report in [r for reports in stats.values() for r in reports]:
-        props = getattr(report, "user_properties", None) or []
+        if getattr(report, "when", None) == "teardown" and report.nodeid not in failed:
+            last[report.nodeid] = getattr(report, "user_properties", None) or []
+    lines: list[str] = []
+    for nodeid, props in last.items():
         earlier = [str(value) for name, value in props if name == EARLIER_PROPERTY]
-        if not earlier or getattr(report, "when", None) != "teardown" or report.nodeid in failed:
-            continue
-        number = next((value for name, value in props if name == "smooth_attempt"), "?")
-        lines.append(f"FLAKY {report.nodeid}: passed on attempt {number}")
-        lines.extend(f"  {line}" for line in earlier)
+        if earlier:
+            number = next((value for name, value in props if name == "smooth_attempt"), "?")
+            lines.append(f"FLAKY {nodeid}: passed on attempt {number}")
+            lines.extend(f"  {line}" for line in earlier)
     return lines

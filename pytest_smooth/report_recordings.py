@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from .attempts import attempt_folder
+from .attempts import earlier_attempts
 from .attempts import note_files
 from .attempts import relative
 from .lifecycle import ITEM_FAILED
@@ -31,7 +32,8 @@ AddSection = Callable[[pytest.Item, pytest.TestReport, list[str]], None]
 def report_after_close(
     item: pytest.Item, report: pytest.TestReport, tracked: list[Tracked], add: AddSection
 ) -> None:
-    failed = item.stash.get(ITEM_FAILED, False)
+    # A test that passes on a rerun failed before: it keeps what a failing one keeps.
+    failed = item.stash.get(ITEM_FAILED, False) or bool(earlier_attempts(item))
     if get_settings(item.config).backend == "local":
         if get_settings(item.config).keeps("recording", failed=failed):
             _local_recordings(item, report, tracked, add)

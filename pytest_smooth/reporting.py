@@ -162,8 +162,10 @@ def _session_evidence(
     out = Gathered([f"session {t.id} ({t.fixture}) status={status} credits={credits:g}"])
     out.lines.extend(f"  {name}: {url}" for name, url in links.items())
     if t.shared:
-        total = len(list(t.session.events))
-        out.lines.append(f"  shared session: showing this test's {len(records)} of {total} events")
+        total = len([r for r in t.session.events if r.test_nodeid != EVIDENCE_LABEL])
+        out.lines.append(
+            f"  shared module session: showing this test's {len(records)} of {total} events"
+        )
     open_now = get_tracker(item.config).is_open(t.id)
     if open_now:
         out.extend(page_state(t, folder, index, redactor))
@@ -243,18 +245,29 @@ def _file_order(name: str) -> tuple[int, str]:
 
 
 def _report_passed(item: pytest.Item, report: pytest.TestReport, tracked: list[Tracked]) -> None:
-    """Save a passing test's files under ``--smooth-screenshot=on`` / ``--smooth-tracing=on``."""
+    """Save a passing attempt's files: under the ``on`` modes, or all after failed attempts.
+
+    A test that passes on a rerun failed before: its passing attempt keeps what a failing
+    one keeps (``retain-on-failure``), so the attempts can be compared.
+    """
     tracker = get_tracker(item.config)
-    if get_settings(item.config).backend != "local":
+    rerun = bool(earlier_attempts(item))
+    local = get_settings(item.config).backend == "local"
+    if not (local or rerun):
         return
     redactor = get_registry(item.config).scrubber(tracked)
     folder = attempt_folder(item)
     gathered = Gathered()
     for index, t in enumerate(tracked):
-        if tracker.is_open(t.id):
-            gathered.extend(local_files(item, t, folder, index, redactor, failed=False))
-    if not gathered.files:
+        if local and tracker.is_open(t.id):
+            gathered.extend(local_files(item, t, folder, index, redactor, failed=rerun))
+    if not (gathered.files or rerun):
         return
+    for t in tracked if rerun else ():
+        records = own_records(item, t)
+        gathered.lines.append(f"session {t.id} ({t.fixture})")
+        table = events_table(records, redactor.redact) if records else ["  (no events)"]
+        gathered.lines.extend("  " + row for row in table)
     data = [
         {"session_id": t.id, "events": event_dicts(own_records(item, t), redactor.redact)}
         for t in tracked
@@ -265,6 +278,10 @@ def _report_passed(item: pytest.Item, report: pytest.TestReport, tracked: list[T
     _artifacts_line(item, folder, gathered)
     add_section(item, report, gathered.lines)
     html_extras(item.config, report, (), gathered.files)
+    if rerun:
+        props = [("smooth_session_id", t.id) for t in tracked]
+        report.user_properties.extend(props)
+        item.user_properties.extend(props)
 
 
 def _report_attempts(item: pytest.Item, report: pytest.TestReport) -> None:
