@@ -10,7 +10,10 @@ scanned for the three secrets.
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ from urllib.parse import quote
 import pytest
 
 from pytest_smooth.server.local import LocalServer
+from tests.plugin_helpers import ENV_NAMES
 
 pytestmark = pytest.mark.browser
 
@@ -149,3 +153,88 @@ def test_live_urls_only_under_the_live_policy(
         assert with_recording == []
     else:
         assert "stdout.txt" in with_recording
+
+
+LOCAL_SUITE = SUITE.replace(
+    "smooth_client, smooth_session", "smooth_redact, smooth_session"
+).replace("smooth_client.redactor.add(REGISTERED)", "smooth_redact(REGISTERED)")
+LOCAL_SECRETS = {"run_task secret": RUN_SECRET, "registered value": REGISTERED}
+
+
+def _found(root: Path, secrets: dict[str, str]) -> list[str]:
+    return [
+        f"the {what} in {name}"
+        for name, data in _blobs(root)
+        for what, secret in secrets.items()
+        if any(v in data for v in _variants(secret) | {json.dumps(secret)[1:-1].encode()})
+    ]
+
+
+def _browser_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    cache = Path.home() / ".cache" / "ms-playwright"
+    if "PLAYWRIGHT_BROWSERS_PATH" not in os.environ and cache.is_dir():
+        monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(cache))
+
+
+def test_no_secret_in_anything_a_local_run_produces(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the local backend: trace.zip (every member), recording.html, page.html, console.json."""
+    _browser_env(monkeypatch)
+    monkeypatch.setenv("TEST_RUN_SECRET", RUN_SECRET)
+    monkeypatch.setenv("TEST_REGISTERED", REGISTERED)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_login=LOCAL_SUITE)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--smooth-output=artifacts", "--junitxml=junit.xml",
+        "--html=report.html", "--self-contained-html", "-rA", "-v", timeout=300,
+    )  # fmt: skip
+    result.assert_outcomes(failed=2)
+    (pytester.path / "stdout.txt").write_text(result.stdout.str() + result.stderr.str())
+    names = {name for name, _ in _blobs(pytester.path / "artifacts")}
+    folder = "test_login.py-test_login_then_fail"
+    for file in ("events.json", "page.html", "console.json", "trace.zip", "recording.html"):
+        assert f"{folder}/{file}" in names, sorted(names)
+    assert any(name.startswith(f"{folder}/trace.zip!") for name in names)
+    assert not _found(pytester.path, LOCAL_SECRETS)
+
+
+def test_no_secret_in_the_example_suites_failure_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example suite's failing test types a password and registers a token: scan its run."""
+    _browser_env(monkeypatch)
+    example = Path(__file__).parent.parent / "example_suite"
+    shutil.copytree(example, pytester.path, dirs_exist_ok=True, ignore=_IGNORED)
+    result = pytester.runpytest_subprocess(
+        "test_failure_report.py::test_broken_page_report", "--runxfail", "-p", "no:cacheprovider",
+        "--junitxml=junit.xml", "--html=report.html", "--self-contained-html", "-rA",
+        timeout=300,
+    )  # fmt: skip
+    result.assert_outcomes(failed=1)
+    (pytester.path / "stdout.txt").write_text(result.stdout.str() + result.stderr.str())
+    secrets = {"password": "analytical-engine", "support token": "support-7f3a9c21e4"}
+    scanned = [p for p in pytester.path.iterdir() if p.name not in SOURCES]
+    assert (pytester.path / "smooth-results").is_dir()
+    found = [hit for path in scanned for hit in _found_in(path, secrets)]
+    assert not found
+
+
+_IGNORED = shutil.ignore_patterns("smooth-results", "__pycache__", ".pytest_cache")
+# The suite's own sources name the example's default secrets; everything else is output.
+SOURCES = {"shop_app", "conftest.py", "pytest.ini", "README.md"} | {
+    p.name for p in (Path(__file__).parent.parent / "example_suite").glob("test_*.py")
+}
+
+
+def _found_in(path: Path, secrets: dict[str, str]) -> list[str]:
+    if path.is_dir():
+        return _found(path, secrets)
+    data = path.read_bytes()
+    return [
+        f"the {what} in {path.name}"
+        for what, secret in secrets.items()
+        if any(v in data for v in _variants(secret))
+    ]
