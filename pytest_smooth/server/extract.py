@@ -3,7 +3,8 @@
 ``await extract(page, schema, prompt)`` reads the values a JSON schema asks for from the DOM of
 a Playwright page, with no model: the property names and types guide where to look. The DOM is
 read by one ``page.evaluate`` per attempt (``extract_state.js``, ``extract_dom.js``,
-``extract_tables.js``, ``extract_pairs.js``, ``extract_read.js``, joined into one function);
+``extract_tables.js``, ``extract_pairs.js``, ``extract_groups.js``, ``extract_read.js``,
+joined into one function);
 the schema is normalised (``extract_schema.py``) and the values coerced
 (``extract_coerce.py``) in Python.
 
@@ -67,6 +68,24 @@ an ``itemtype``, ``data-testid``, or tag and class under one parent), and an arr
 from the one list of the page outside nav/header/footer/aside when the object asks for one
 such array (in an item: its list).
 
+Pages in the wild (checked against tests/corpus: pandas, nbconvert, Sphinx, MkDocs, Django
+admin, Bootstrap, DataTables). A header cell is named by its text without its sort links,
+widgets and arrows; several header rows are joined per column (pandas' index name row); a
+``<th>`` at the start of a body row is that row's header, read like any cell. A cell with
+no text shows its icon: ``<img alt>`` (Django's ``alt="True"``), ``<svg><title>``, or the
+``aria-label``/``title`` of the cell or its one child; a cell showing a lone dash is null.
+An array of objects with no name on the page comes from the table whose header names at
+least half of the item's properties (its rows, none when it shows only a "No matching records"
+row), before other repeated structures; a name that falls on a layout box or a toolbar
+(``class="row"``, ``id="user-tools"``, a heading over buttons) whose items show none of the
+item's properties is passed over. Rows that are not data are left out: hidden rows (template
+rows), header rows, a single cell spanning the columns (a message), and the checkboxes of a
+selection column (a control's state is read only when asked for). ``#`` in a label is
+"number" ("Order #" = ``order_number``). Links and text joined by ``\u203a``, ``»``, ``>``, ``/``
+or ``|`` (a breadcrumb) give their parts; "Date: <input>" labels the control after it; an
+element holding one form control gives that control's value, not its label; the site's name in
+a header/nav (``class="md-header__title"``) ranks after the page's headings for ``title``.
+
 A ``dict[str, X]`` field (an object schema with only ``additionalProperties``) gets every
 label/value pair of its element, keyed by the labels as the page writes them.
 
@@ -120,6 +139,7 @@ _JS_FILES = (
     "extract_dom.js",
     "extract_tables.js",
     "extract_pairs.js",
+    "extract_groups.js",
     "extract_read.js",
 )
 

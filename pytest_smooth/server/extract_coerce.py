@@ -43,14 +43,20 @@ _SUFFIX = re.compile(r"([kKmM]|[bB]n?)(?![A-Za-z])")
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
 
 
+_EMPTY_MARKS = frozenset({"-", "--", "\u2013", "\u2014", "\u2012", "\u2212"})
+
+
 def to_string(raw: Any) -> str | None:
-    """Trimmed text with whitespace collapsed; empty text and booleans give ``None``."""
+    """Trimmed text with whitespace collapsed; empty text, a lone dash and booleans give ``None``.
+
+    A lone dash is how tables show an empty value (Django admin's ``empty_value_display``).
+    """
     if raw is None or isinstance(raw, bool):
         return None
     if isinstance(raw, (int, float)):
         return str(raw)
     text = " ".join(str(raw).split())
-    return text or None
+    return None if text in _EMPTY_MARKS else text or None
 
 
 def _join_number(runs: list[str], seps: list[str]) -> float | None:

@@ -81,7 +81,7 @@ function text(el) { return collapse(rawText(el)); }
 function lines(el) { return rawText(el).split("\n").map(collapse).filter(Boolean); }
 
 function rawWords(s) {
-  return String(s).replace(/[:*]+\s*$/, "").replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, "$1 $2")
+  return String(s).replace(/[:*]+\s*$/, "").replace(/#/g, " number ").replace(/([\p{Ll}\p{N}])(\p{Lu})/gu, "$1 $2")
     .replace(/(\p{Lu}+)(\p{Lu}\p{Ll})/gu, "$1 $2").toLowerCase()
     .split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 }
@@ -263,6 +263,8 @@ function valueOf(el, prop) {
   const radios = [...el.querySelectorAll("input[type=radio]")].filter(shown);
   if (radios.length) out.push(controlValue(radios[0])[0]);
   const controls = [...el.querySelectorAll("input,select,textarea")].filter(shown);
+  // An element holding one form control shows that control's value; the rest is its label.
+  if (controls.length === 1 && !el.matches("tr,td,th,li")) return out.concat(controlValue(controls[0]));
   if (controls.length === 1) out.push(...controlValue(controls[0]));
   const state = el.getAttribute("aria-checked") || el.getAttribute("aria-pressed");
   const ls = lines(el);
@@ -273,6 +275,7 @@ function valueOf(el, prop) {
   if (ls.length > 1 && score(ls[0], prop) >= 2) out.push(ls.slice(1).join(" "));
   if (el.querySelector("del,s,strike")) out.push(currentText(el));
   out.push(full);
+  if (!full) out.push(iconText(el));
   if (state === "true" || state === "false") out.push(state === "true");
   for (const a of ["content", "value", "datetime"]) if (el.hasAttribute(a)) out.push(el.getAttribute(a));
   return out;

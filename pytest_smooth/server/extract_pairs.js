@@ -19,6 +19,13 @@ function pairsIn(S) {
   for (const c of within(S, "input[placeholder],textarea[placeholder]")) {
     if (shown(c) && !(c.labels && c.labels.length)) push(c.placeholder, c);
   }
+  // "Date: <input>": a text label just before a control with no <label>.
+  for (const c of within(S, "input,select,textarea")) {
+    const prev = c.previousSibling;
+    if (!shown(c) || (c.labels && c.labels.length) || !prev || prev.nodeType !== 3) continue;
+    const m = collapse(prev.data).match(/(?:^|\n)([^:：\n]{1,30})[:：]$/u);
+    if (m) push(m[1], c);
+  }
   for (const fs of within(S, "fieldset")) {
     const lg = [...fs.children].find((c) => c.localName === "legend");
     if (lg && isVisible(fs)) push(text(lg), fs);
@@ -193,8 +200,10 @@ function itemsOf(C, wantObj, depth = 0) {
     return [...C.children].filter((c) => c.localName === "li" && isVisible(c)).map((el) => ({el}));
   }
   if (tag === "dl") return [...C.children].filter((c) => c.localName === "dd" && isVisible(c)).map((el) => ({el}));
+  const crumbs = wantObj ? null : separated(C);
+  if (crumbs) return crumbs;
   const boxes = [...C.querySelectorAll("input[type=checkbox],input[type=radio]")].filter(shown);
-  if (boxes.length >= 2) return choices(boxes.map((el) => ({el})));
+  if (boxes.length >= 2 && !wantObj) return choices(boxes.map((el) => ({el})));
   const kids = [...C.children].filter((c) => shown(c) && !isHeading(c)
     && !/^(caption|legend|label)$/.test(c.localName));
   if (!kids.length) return wantObj ? [] : splitText(text(C));
@@ -205,6 +214,15 @@ function itemsOf(C, wantObj, depth = 0) {
   if (kids.length === 1 && depth < 4 && isWrapper(kids[0])) return itemsOf(kids[0], wantObj, depth + 1);
   if (wantObj) return [{el: kids.length === 1 ? kids[0] : C}];
   return kids.map((el) => ({el}));
+}
+
+// "Home › Users › bkeller": links and text joined by separators (a breadcrumb) give its parts.
+const SEPARATORS = /\s*[›»>→/|]\s*/u;
+function separated(C) {
+  const texts = [...C.childNodes].filter((n) => n.nodeType === 3 && collapse(n.data));
+  if (!texts.length || !texts.every((n) => SEPARATORS.test(n.data) && /^\s*[›»>→/|]/u.test(n.data))) return null;
+  const parts = text(C).split(new RegExp(SEPARATORS.source, "gu")).filter(Boolean);
+  return parts.length >= 2 ? parts.map((raw) => ({raw})) : null;
 }
 
 // A wrapper holds repeated children (or a list), as opposed to one item's fields.

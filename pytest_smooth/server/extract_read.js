@@ -5,6 +5,8 @@ const TEXT_WORDS = new Set(["description", "summary", "snippet", "excerpt", "bod
   "content", "bio", "about", "abstract", "blurb", "teaser"]);
 const TIER_WEIGHT = [1, 1, 0.9, 0.6, 0.4, 0.3, 0.3];
 const propCache = new Map();
+const EMPTY_MARK = /^\s*[-–—‒−]{1,2}\s*$/u;
+const SITE_PARTS = "header,nav,footer,aside,[role=banner],[role=navigation],[role=contentinfo]";
 
 function propOf(p) {
   let prop = propCache.get(p);
@@ -46,9 +48,12 @@ function titleCandidates(S, ctx) {
 function scalarCandidates(S, prop, node, ctx) {
   const out = [];
   let tier = 9;
+  let stop = false;
   const add = (vals, t) => {
     for (const v of vals) {
-      if (v === null || v === undefined || v === "" || out.length >= 16 || out.includes(v)) continue;
+      if (stop || v === null || v === undefined || v === "" || out.length >= 16 || out.includes(v)) continue;
+      // A cell or field named after the property that shows a lone dash is empty: no guessing.
+      if (t <= 1 && typeof v === "string" && EMPTY_MARK.test(v)) { stop = true; continue; }
       out.push(v);
       if (fits(v, node)) tier = Math.min(tier, t);
     }
@@ -68,13 +73,18 @@ function scalarCandidates(S, prop, node, ctx) {
   // An element whose tag is the property's name: <address>, <time>, <figcaption>...
   const tagged = elems(S).find((el) => prop.names.some((n) => n.raw === el.localName));
   if (tagged) add(valueOf(tagged, prop), 2);
-  for (const m of ids) if (m.score === 2 && !m.cls) add(valueOf(m.el, prop), 3);
-  for (const p of pairs) if (level(p) === 2) add(pairVals(p), 3);
-  for (const m of ids) if (m.score === 2 && m.cls) add(valueOf(m.el, prop), 3);
-  for (const m of ids) if (m.score === 1) add(valueOf(m.el, prop), 4);
-  for (const p of pairs) if (level(p) === 1) add(pairVals(p), 4);
   const last = prop.names[0].last;
+  // The site's name in its header (class="md-header__title") is not the page's title.
+  const titled = TITLE_WORDS.has(last) && ctx.doc && !ctx.flat;
+  const late = (m) => titled && m.score < 3 && !!m.el.closest(SITE_PARTS);
+  const loose = ids.filter((m) => m.score < 3 && !late(m));
+  for (const m of loose) if (m.score === 2 && !m.cls) add(valueOf(m.el, prop), 3);
+  for (const p of pairs) if (level(p) === 2) add(pairVals(p), 3);
+  for (const m of loose) if (m.score === 2 && m.cls) add(valueOf(m.el, prop), 3);
+  for (const m of loose) if (m.score === 1) add(valueOf(m.el, prop), 4);
+  for (const p of pairs) if (level(p) === 1) add(pairVals(p), 4);
   if (TITLE_WORDS.has(last) && !ctx.flat) add(titleCandidates(S, ctx), 5);
+  for (const m of ids) if (late(m)) add(valueOf(m.el, prop), 5);
   add(prefixValues(S, prop), 5);
   if (TEXT_WORDS.has(last) && !ctx.doc && !ctx.flat) {
     const para = within(S, "p").find(isVisible);
@@ -110,7 +120,7 @@ function isListNamed(m, prop) {
 function findItems(S, prop, itemNode, ctx) {
   const wantObj = itemNode.kind === "object" || itemNode.kind === "map";
   for (const level of prop ? [3, 2] : []) {
-    const found = namedItems(S, prop, level, wantObj);
+    const found = namedItems(S, prop, level, itemNode);
     if (found) return found;
   }
   if (wantObj) return bestGroup(S, itemNode);
@@ -124,13 +134,18 @@ function findItems(S, prop, itemNode, ctx) {
 }
 
 // Items found through the property's name at one match level, or null.
-function namedItems(S, prop, level, wantObj) {
-  const ms = identMatches(S, prop).filter((m) => m.score === level);
+function namedItems(S, prop, level, itemNode) {
+  const wantObj = itemNode.kind === "object" || itemNode.kind === "map";
+  const ms = identMatches(S, prop).filter((m) => m.score === level && !(wantObj && isControl(m.el)));
   const els = outermost(ms.map((m) => m.el));
   if (els.length) {
     const named = ms.find((m) => els.includes(m.el) && isListNamed(m, prop));
     if (named) return choices(itemsOf(named.el, wantObj));
-    return choices(els.map((el) => ({el, extra: rowExtra(el)})));
+    // A name on a layout box (class="row", id="user-tools") is not the items when they show
+    // none of the item's properties firmly.
+    if (!itemNode.properties || groupScore(els, itemNode)) {
+      return choices(els.map((el) => ({el, extra: rowExtra(el)})));
+    }
   }
   for (const p of pairsIn(S)) {
     if (score(p.label, prop) !== level) continue;
@@ -139,66 +154,12 @@ function namedItems(S, prop, level, wantObj) {
     if (wantObj ? !listy : p.el && !listy && !sameAsWritten(p.label, prop)) continue;
     if (p.raw !== undefined) return splitText(p.raw);
     if (isControl(p.el)) return p.el.localName === "select" ? itemsOf(p.el) : splitText(p.el.value);
-    return choices(itemsOf(p.el, wantObj));
+    const items = choices(itemsOf(p.el, wantObj));
+    // A heading over a toolbar ("Orders", then Share/Export buttons) does not name the items.
+    const els = items.map((it) => it.el).filter(Boolean);
+    if (!itemNode.properties || (els.length && groupScore(els, itemNode, true))) return items;
   }
   return wantObj ? null : columnItems(S, prop, level);
-}
-
-function groupsIn(S) {
-  const groups = [];
-  for (const t of within(S, TABLE_SEL)) {
-    if (isVisible(t) && tableInfo(t).body.length) groups.push(tableInfo(t).body);
-  }
-  for (const attr of ["itemtype", "data-testid"]) {
-    const by = new Map();
-    for (const el of within(S, `[${attr}]`)) {
-      if (!shown(el)) continue;
-      const k = el.getAttribute(attr);
-      if (!by.has(k)) by.set(k, []);
-      by.get(k).push(el);
-    }
-    for (const g of by.values()) if (outermost(g).length >= 2) groups.push(outermost(g));
-  }
-  for (const el of [S, ...elems(S)]) {
-    if (/^(thead|tbody|tfoot|select|head)$/.test(el.localName) || isTable(el) || isRow(el)) continue;
-    if (el.getAttribute("role") === "rowgroup") continue;
-    const kids = [...el.children].filter(shown);
-    if (kids.length < 2) continue;
-    const by = new Map();
-    for (const k of kids) { const s = signature(k); if (!by.has(s)) by.set(s, []); by.get(s).push(k); }
-    for (const g of by.values()) if (g.length >= 2) groups.push(g);
-  }
-  return groups;
-}
-
-// The repeated structure whose items show the most of the item's properties.
-function bestGroup(S, itemNode) {
-  if (!itemNode.properties) { // dict items: the rows of the first table with a header
-    const t = within(S, TABLE_SEL).find((x) => isVisible(x) && tableInfo(x).header);
-    return t ? tableInfo(t).body.map((el) => ({el, extra: rowExtra(el)})) : [];
-  }
-  let best = null;
-  let bestScore = 0;
-  for (const g of groupsIn(S)) {
-    const sample = g.slice(0, 3);
-    let total = 0;
-    let solid = 0;
-    for (const el of sample) {
-      const ctx = {extra: rowExtra(el), doc: false};
-      for (const p of itemNode.properties) {
-        if (p.node.kind !== "scalar") continue;
-        const r = scalarCandidates(el, propOf(p), p.node, ctx);
-        if (r.t < TIER_WEIGHT.length) total += TIER_WEIGHT[r.t];
-        if (r.t <= 4) solid++;
-      }
-    }
-    const s = solid ? total / sample.length : 0;
-    if (s > bestScore + 1e-9 || (best && Math.abs(s - bestScore) < 1e-9 && s > 0 && g.length > best.length)) {
-      best = g;
-      bestScore = s;
-    }
-  }
-  return best ? best.map((el) => ({el, extra: rowExtra(el)})) : [];
 }
 
 function readObject(node, S, ctx, found) {

@@ -37,17 +37,38 @@ function tableInfo(table) {
   const rows = rowsOf(table).filter((r) => cellsOf(r).length && isVisible(r));
   const allHead = (r) => cellsOf(r).every(isHeadCell);
   const thead = table.localName === "table" ? table.tHead : null;
-  let headerRow = null;
-  if (thead) headerRow = [...thead.rows].filter((r) => r.cells.length).pop() || null;
-  else if (rows.length > 1 && (allHead(rows[0]) || allBold(rows[0]))) headerRow = rows[0];
-  const header = headerRow ? columns(headerRow).map(text) : null;
+  let headRows = [];
+  if (thead) headRows = [...thead.rows].filter((r) => r.cells.length && isVisible(r));
+  else if (rows.length > 1 && (allHead(rows[0]) || allBold(rows[0]))) headRows = [rows[0]];
+  const header = headRows.length ? mergeHeader(headRows) : null;
   const tfoot = table.localName === "table" ? table.tFoot : null;
   const foot = rows.filter((r) => tfoot && tfoot.contains(r));
-  const body = rows.filter((r) => r !== headerRow && !(thead && thead.contains(r))
-    && !foot.includes(r) && !allHead(r));
+  const body = rows.filter((r) => !headRows.includes(r) && !(thead && thead.contains(r))
+    && !foot.includes(r) && !allHead(r) && !isMessageRow(r, header));
   info = {header, body, foot};
   tableCache.set(table, info);
   return info;
+}
+
+// Several header rows (pandas puts the index name on a second one): each column's texts joined.
+function mergeHeader(headRows) {
+  const out = [];
+  for (const r of headRows) {
+    columns(r).forEach((c, i) => {
+      const t = headText(c);
+      if (t && !(out[i] || "").split(" / ").includes(t)) out[i] = out[i] ? out[i] + " / " + t : t;
+    });
+  }
+  return out.map((t) => t || "");
+}
+
+// A header cell's name: its text without sort arrows (links, icons and widgets around it).
+function headText(c) { return collapse(text(c).replace(/[▲▼△▽↑↓⇅⇵↕⬍]/g, "")); }
+
+// "No matching records found": one cell across the columns of a table with a header.
+function isMessageRow(r, header) {
+  const cs = cellsOf(r);
+  return !!header && header.length > 1 && cs.length === 1 && (cs[0].colSpan || 1) >= header.length;
 }
 
 // A first row written in bold (<td><b>Part</b></td>...) is a header too.
