@@ -41,10 +41,10 @@ from ._models import TaskRequest
 from ._models import TaskResponse
 from ._models import ToolSignature
 from ._payloads import schema_of
-from ._polling import parse_retry_after
-from ._polling import retry_delay
 from ._redact import Redactor
 from ._redact import get_logger
+from ._retry import parse_retry_after
+from ._retry import retry_delay
 from ._types import NOT_GIVEN
 from ._types import NotGiven
 

@@ -16,6 +16,9 @@ from typing import Literal
 from ._base_client import Timeout
 from ._base_client import log
 from ._constants import FINISHED_STATUSES
+from ._cursor import ActionReply
+from ._cursor import PollState
+from ._cursor import ToolCall
 from ._exceptions import BadRequestError
 from ._exceptions import SessionClosedError
 from ._exceptions import SmoothActionError
@@ -26,9 +29,6 @@ from ._models import TaskResponse
 from ._payloads import convert
 from ._payloads import new_event_id
 from ._payloads import shorten
-from ._polling import ActionReply
-from ._polling import PollState
-from ._polling import ToolCall
 from ._redact import Redactor
 from ._transport import SessionTransport
 from ._types import NOT_GIVEN

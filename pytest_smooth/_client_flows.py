@@ -23,6 +23,8 @@ from ._base_client import log
 from ._constants import DEFAULT_MAX_RETRIES
 from ._constants import DEFAULT_REQUEST_TIMEOUT
 from ._constants import POLL_INTERVAL
+from ._cursor import PollState
+from ._cursor import ToolCall
 from ._exceptions import SmoothConnectionError
 from ._exceptions import SmoothError
 from ._exceptions import SmoothStatusError
@@ -36,13 +38,11 @@ from ._models import UploadResponse
 from ._payloads import FileInput
 from ._payloads import file_parts
 from ._payloads import session_options
-from ._polling import PollState
-from ._polling import ToolCall
-from ._polling import long_poll_hold
-from ._polling import retry_would_be_late
-from ._polling import seconds_left
-from ._polling import unreadable_body
 from ._redact import Redactor
+from ._retry import long_poll_hold
+from ._retry import retry_would_be_late
+from ._retry import seconds_left
+from ._retry import unreadable_body
 from ._session_flows import SessionFlows
 from ._types import NOT_GIVEN
 from ._types import NotGiven

@@ -15,6 +15,8 @@ from ._base_client import log
 from ._base_session import BaseSmoothSession
 from ._constants import FINISHED_STATUSES
 from ._constants import MIN_POLL_INTERVAL
+from ._cursor import ActionReply
+from ._cursor import ToolCall
 from ._exceptions import NotFoundError
 from ._exceptions import SessionClosedError
 from ._exceptions import SmoothConnectionError
@@ -23,11 +25,9 @@ from ._flow import CallTool
 from ._flow import Flow
 from ._flow import Sleep
 from ._models import TaskResponse
-from ._polling import ActionReply
-from ._polling import ToolCall
-from ._polling import long_poll_hold
-from ._polling import seconds_left
-from ._polling import sleep_within
+from ._retry import long_poll_hold
+from ._retry import seconds_left
+from ._retry import sleep_within
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
 # user's call, without our internals (whose arguments may hold secrets).

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 from typing import Protocol
 
+from ._cursor import PollState
 from ._flow import Flow
 from ._models import TaskResponse
-from ._polling import PollState
 from ._redact import Redactor
 from ._types import NOT_GIVEN
 from ._types import NotGiven

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pytest_smooth import _polling
+from pytest_smooth import _retry
 from pytest_smooth._client import SmoothClient
 from pytest_smooth._exceptions import InternalServerError
 from pytest_smooth._exceptions import RateLimitError
@@ -67,7 +67,7 @@ POST_FAULTS = {
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # Retries stay real; only the waits between them shrink (Retry-After is still honoured).
-    monkeypatch.setattr(_polling, "INITIAL_RETRY_DELAY", 0.05)
+    monkeypatch.setattr(_retry, "INITIAL_RETRY_DELAY", 0.05)
 
 
 @pytest.fixture

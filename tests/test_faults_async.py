@@ -17,7 +17,7 @@ from pytest_smooth import InternalServerError
 from pytest_smooth import SmoothConnectionError
 from pytest_smooth import SmoothError
 from pytest_smooth import SmoothTimeoutError
-from pytest_smooth import _polling
+from pytest_smooth import _retry
 from pytest_smooth.server.local import LocalServer
 from tests.backend_probe import Backend
 from tests.faultproxy import Fault
@@ -33,7 +33,7 @@ HANG_LIMIT = 15.0
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_polling, "INITIAL_RETRY_DELAY", 0.05)
+    monkeypatch.setattr(_retry, "INITIAL_RETRY_DELAY", 0.05)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from pytest_smooth._constants import MAX_RETRY_AFTER
 from pytest_smooth._constants import MAX_RETRY_DELAY
 from pytest_smooth._constants import RETRYABLE_STATUS_CODES
 from pytest_smooth._constants import TASK_STATUSES
+from pytest_smooth._cursor import PollState
 from pytest_smooth._exceptions import SmoothActionError
 from pytest_smooth._exceptions import SmoothActionServerError
 from pytest_smooth._exceptions import SmoothProtocolError
@@ -30,9 +31,8 @@ from pytest_smooth._models import ActionOutput
 from pytest_smooth._models import TaskEvent
 from pytest_smooth._models import TaskRequest
 from pytest_smooth._models import TaskResponse
-from pytest_smooth._polling import PollState
-from pytest_smooth._polling import parse_retry_after
-from pytest_smooth._polling import retry_delay
+from pytest_smooth._retry import parse_retry_after
+from pytest_smooth._retry import retry_delay
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

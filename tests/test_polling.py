@@ -17,14 +17,14 @@ from pytest_smooth._constants import MAX_RETRY_AFTER
 from pytest_smooth._constants import MAX_RETRY_DELAY
 from pytest_smooth._constants import MIN_POLL_INTERVAL
 from pytest_smooth._constants import POLL_INTERVAL
+from pytest_smooth._cursor import PollState
 from pytest_smooth._exceptions import SmoothActionError
 from pytest_smooth._exceptions import SmoothActionServerError
 from pytest_smooth._exceptions import SmoothProtocolError
 from pytest_smooth._models import TaskEvent
 from pytest_smooth._models import TaskResponse
-from pytest_smooth._polling import PollState
-from pytest_smooth._polling import parse_retry_after
-from pytest_smooth._polling import retry_delay
+from pytest_smooth._retry import parse_retry_after
+from pytest_smooth._retry import retry_delay
 
 
 def ev(
