@@ -58,10 +58,14 @@ def test_shop(smooth_session):
 def check_artifacts(folder: Path) -> None:
     """events.json with the test's actions, a trace, and a screenshot showing the page."""
     assert sorted(p.name for p in folder.iterdir()) == [
+        "console.json",
         "events.json",
+        "page.html",
+        "recording.html",
         "screenshot.png",
         "trace.zip",
     ]
+    assert "<h1" in (folder / "page.html").read_text()  # the DOM at the failure
     events = json.loads((folder / "events.json").read_text())
     actions = [e["action"] for e in events["sessions"][0]["events"]]
     assert actions == ["goto", "evaluate_js", "evaluate_js"]
@@ -86,19 +90,23 @@ def test_failure_report_on_the_local_backend(pytester: pytest.Pytester, shop_url
             "  #  action       input*outcome*duration*credits",
             f"  1  goto         url={shop_url}*ok*",
             "  2  evaluate_js  js=document.title args=null*ok*",
-            "artifacts: *test_shop.py-test_shop (events.json, screenshot.png, trace.zip)",
+            "artifacts: smooth-results/test_shop.py-test_shop"
+            " (events.json, console.json, page.html, screenshot.png, trace.zip)",
         ]
     )
     result.stdout.fnmatch_lines(
         [
             "*= smooth =*",
             "FAILED test_shop.py::test_shop: session task_*",
-            "  recording_url: http://127.0.0.1:*/recording/task_*?token=*",
+            "  recording: smooth-results/test_shop.py-test_shop/recording.html",
             "1 session(s) opened, 1 closed",
         ]
     )
     check_artifacts(pytester.path / "smooth-results" / "test_shop.py-test_shop")
-    assert "smooth_recording_url" in (pytester.path / "out.xml").read_text()
+    junit = (pytester.path / "out.xml").read_text()
+    assert "smooth_recording_url" not in junit  # the backend's URL died with the run
+    assert "smooth-results/test_shop.py-test_shop/recording.html" in junit
+    assert "[[ATTACHMENT|smooth-results/test_shop.py-test_shop/trace.zip]]" in junit
 
 
 def test_xdist_two_workers(pytester: pytest.Pytester, shop_url: str) -> None:
@@ -167,9 +175,13 @@ def test_teardown_failure_of_the_last_test_keeps_its_screenshot(
     assert "already closed" not in result.stdout.str()
     folder = pytester.path / "smooth-results" / "test_td.py-test_only"
     assert sorted(p.name for p in folder.iterdir()) == [
+        "console.json",
         "events.json",
+        "page.html",
+        "recording.html",
         "screenshot.png",
         "trace.zip",
     ]
+    assert "<h1" in (folder / "page.html").read_text()  # the DOM at the failure
     _, _, pixels = decode_png((folder / "screenshot.png").read_bytes())
     assert Counter(pixels).most_common(1)[0][0] == (0xC0, 0x30, 0x30)  # the shop page
