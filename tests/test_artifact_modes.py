@@ -1,4 +1,4 @@
-"""Artifact modes, the output folder's cleaning and the suite's own secrets (browserless backend)."""
+"""Artifact modes, the output folder's cleaning and a suite's own secrets (browserless)."""
 
 from __future__ import annotations
 
@@ -89,10 +89,10 @@ def test_smooth_redact_and_the_hook_blank_the_suites_secrets(
 ) -> None:
     monkeypatch.setenv("TEST_TOKEN", TOKEN)
     monkeypatch.setenv("TEST_HOOKED", HOOKED)
-    pytester.makeconftest(
-        CONFTEST
-        + "\nimport os\n\ndef pytest_smooth_redact(config):\n    return [os.environ['TEST_HOOKED']]\n"
+    hook = (
+        "\nimport os\n\ndef pytest_smooth_redact(config):\n    return [os.environ['TEST_HOOKED']]\n"
     )
+    pytester.makeconftest(CONFTEST + hook)
     pytester.makepyfile(
         test_secret="""
         import os
