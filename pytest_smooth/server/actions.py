@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 # How long a failed goto waits for Chromium's error page before replying.
 ERROR_PAGE_SETTLE = 2.0
+# After a navigation's last request finished, how long to wait for its document to commit.
+NAVIGATION_GRACE = 1.0
 
 
 class ActionFailed(Exception):
@@ -145,3 +149,54 @@ async def page_text(page: Page, limit: int = 20_000) -> str:
     """Return the visible text of the page, cut to ``limit`` characters."""
     text = await page.evaluate("document.body ? document.body.innerText : ''")
     return str(text)[:limit]
+
+
+async def settle_navigation(page: Page, act: Callable[[], Awaitable[None]], ms: float) -> None:
+    """Run ``act`` (a click, a key press); if it started a navigation of the page, wait for it.
+
+    A form that posts (with its CSRF token) and redirects navigates after the click returns:
+    the next instruction must see the new document, not the old one. So, when the main frame
+    made a document request during ``act``, wait (bounded by ``ms``) until a document commits
+    and loads, or the request fails (a 204 or a download commits nothing).
+    """
+    from playwright.async_api import Error as PlaywrightError
+
+    loop = asyncio.get_running_loop()
+    started: list[Any] = []
+    done: asyncio.Future[None] = loop.create_future()
+
+    def finish(*_: Any) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def on_request(request: Any) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            started.append(request)
+
+    def on_navigated(frame: Any) -> None:
+        if frame == page.main_frame and started:
+            finish()
+
+    def on_failed(request: Any) -> None:
+        if request in started:
+            finish()
+
+    def on_finished(request: Any) -> None:
+        # A final answer that is no document (204, a download) commits nothing.
+        if request in started and request.redirected_to is None:
+            loop.call_later(NAVIGATION_GRACE, finish)
+
+    hooks = {"request": on_request, "framenavigated": on_navigated,
+             "requestfailed": on_failed, "requestfinished": on_finished}  # fmt: skip
+    for event, hook in hooks.items():
+        page.on(event, hook)  # type: ignore[call-overload]
+    try:
+        await act()
+        if started:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(done), ms / 1000)
+            with contextlib.suppress(PlaywrightError):
+                await page.wait_for_load_state("load", timeout=ms)
+    finally:
+        for event, hook in hooks.items():
+            page.remove_listener(event, hook)

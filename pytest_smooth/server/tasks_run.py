@@ -134,7 +134,7 @@ class _Runner:
         locator = await self.resolve(step.target or "", step.role, purpose)
         try:
             if step.verb == "click":
-                await locator.click(timeout=ms)
+                await actions.settle_navigation(self.page, lambda: locator.click(timeout=ms), ms)
             elif step.verb == "type":
                 text = self._fill_placeholders(step.text or "")
                 if _PLACEHOLDER.search(step.text or ""):  # a secret goes in: hide it first
@@ -147,7 +147,10 @@ class _Runner:
                 await mark_secret_field(locator, ms)
                 await locator.fill(secret, timeout=ms)
             elif step.verb == "press":
-                await locator.press(step.text or "", timeout=ms)
+                key = step.text or ""
+                await actions.settle_navigation(
+                    self.page, lambda: locator.press(key, timeout=ms), ms
+                )
             elif step.verb == "select":
                 await locator.select_option(step.text or "", timeout=ms)
             elif step.verb == "check":
