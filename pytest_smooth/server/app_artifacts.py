@@ -66,7 +66,9 @@ def artifact_route(
             if data is None:
                 return _detail(409, "no trace was recorded for this task")
             return Response(data, media_type="application/zip", headers=_NO_STORE)
-        reader = getattr(evidence, "recording_html" if name == "recording.html" else "console")
+        reader = getattr(
+            evidence, "recording_html" if name == "recording.html" else "console", None
+        )
         document = reader(task_id) if callable(reader) else None
         if name == "recording.html":
             if document is None:
