@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import find_browser
 
 from . import actions
 from . import extract_score

@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 
 from pytest_smooth import SmoothClient
 from pytest_smooth.server import LocalServer
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
 
 from ._results import Figure
 from .site import Site

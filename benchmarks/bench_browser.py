@@ -19,13 +19,13 @@ import time
 
 from playwright.async_api import async_playwright
 
-from pytest_smooth._client import SmoothClient
-from pytest_smooth._models import TaskRequest
-from pytest_smooth.server.browser import PlaywrightExecutor
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import find_browser
-from pytest_smooth.server.executor import SessionSpec
+from pytest_smooth._core.models import TaskRequest
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.browser.executor import PlaywrightExecutor
 from pytest_smooth.server.local import LocalServer
+from pytest_smooth.server.protocol.executor import SessionSpec
 from tests.browser_support import RecordingSink
 
 PAGE = "data:text/html,<title>Bench</title><h1>bench</h1><input id=q>"

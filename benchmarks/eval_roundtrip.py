@@ -20,9 +20,9 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 from pytest_smooth import SmoothClient
-from pytest_smooth._base_client import BaseSmoothClient
+from pytest_smooth._core.client_base import BaseSmoothClient
 from pytest_smooth.server import LocalServer
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
 
 JS = "1 + 1"
 

@@ -111,7 +111,7 @@ def raw_playwright(levels: tuple[int, ...], browser: str | None) -> dict[int, tu
     """RSS and PSS of raw Playwright with 1, 4 and 8 contexts open, each with a page."""
     from playwright.sync_api import sync_playwright
 
-    from pytest_smooth.server.discovery import CHROMIUM_ARGS
+    from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
 
     readings: dict[int, tuple[float, float]] = {}
     with sync_playwright() as pw, Site() as site:

@@ -10,40 +10,40 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
-from ._async_client import AsyncSmoothClient
-from ._async_session import AsyncSmoothSession
-from ._client import SmoothClient
-from ._exceptions import AuthenticationError
-from ._exceptions import BadRequestError
-from ._exceptions import ConflictError
-from ._exceptions import InternalServerError
-from ._exceptions import NotFoundError
-from ._exceptions import PermissionDeniedError
-from ._exceptions import RateLimitError
-from ._exceptions import RequestTooLargeError
-from ._exceptions import SessionClosedError
-from ._exceptions import SmoothActionError
-from ._exceptions import SmoothActionServerError
-from ._exceptions import SmoothAPIError
-from ._exceptions import SmoothConnectionError
-from ._exceptions import SmoothError
-from ._exceptions import SmoothInputError
-from ._exceptions import SmoothProtocolError
-from ._exceptions import SmoothStatusError
-from ._exceptions import SmoothTimeoutError
-from ._exceptions import TaskFailedError
-from ._exceptions import UnprocessableEntityError
-from ._expect import expect
-from ._models import ActionRecord
-from ._models import TaskResponse
-from ._session import SmoothSession
-from ._types import NOT_GIVEN
+from pytest_smooth._core.exceptions import AuthenticationError
+from pytest_smooth._core.exceptions import BadRequestError
+from pytest_smooth._core.exceptions import ConflictError
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import NotFoundError
+from pytest_smooth._core.exceptions import PermissionDeniedError
+from pytest_smooth._core.exceptions import RateLimitError
+from pytest_smooth._core.exceptions import RequestTooLargeError
+from pytest_smooth._core.exceptions import SessionClosedError
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import SmoothActionServerError
+from pytest_smooth._core.exceptions import SmoothAPIError
+from pytest_smooth._core.exceptions import SmoothConnectionError
+from pytest_smooth._core.exceptions import SmoothError
+from pytest_smooth._core.exceptions import SmoothInputError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.exceptions import SmoothStatusError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.exceptions import TaskFailedError
+from pytest_smooth._core.exceptions import UnprocessableEntityError
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth._core.models import TaskResponse
+from pytest_smooth._core.types import NOT_GIVEN
+from pytest_smooth.client.async_client import AsyncSmoothClient
+from pytest_smooth.client.async_session import AsyncSmoothSession
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.client.sync_session import SmoothSession
+from pytest_smooth.expect.entry import expect
 
 if TYPE_CHECKING:
-    from .assertions import SmoothExpectationError
-    from .assertions import SmoothSoftExpectationsError
-    from .assertions import assert_extract
-    from .assertions import assert_js
+    from pytest_smooth.plugin.assertions import SmoothExpectationError
+    from pytest_smooth.plugin.assertions import SmoothSoftExpectationsError
+    from pytest_smooth.plugin.assertions import assert_extract
+    from pytest_smooth.plugin.assertions import assert_js
 
 __version__ = "0.1.0"
 
@@ -92,8 +92,8 @@ def __getattr__(name: str) -> Any:
     if name in _PYTEST_FACING:
         import pytest
 
-        pytest.register_assert_rewrite("pytest_smooth.assertions")
-        from . import assertions
+        pytest.register_assert_rewrite("pytest_smooth.plugin.assertions")
+        from pytest_smooth.plugin import assertions
 
         return getattr(assertions, name)
     raise AttributeError(f"module 'pytest_smooth' has no attribute {name!r}")

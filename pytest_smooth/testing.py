@@ -28,17 +28,17 @@ from typing import Any
 
 import httpx
 
-from ._constants import API_KEY_HEADER
-from ._constants import LONG_POLL_PARAM
-from .server.app_body import BodyError
-from .server.app_body import parse_json
-from .server.app_body import parse_multipart
-from .server.executor import ReplySink
-from .server.executor import SessionSpec
-from .server.store import Store
-from .server.store_events import event_mark
-from .server.store_events import held_reply
-from .server.store_routes import API_PREFIX
+from pytest_smooth._core.constants import API_KEY_HEADER
+from pytest_smooth._core.constants import LONG_POLL_PARAM
+from pytest_smooth.server.http.body import BodyError
+from pytest_smooth.server.http.body import parse_json
+from pytest_smooth.server.http.body import parse_multipart
+from pytest_smooth.server.protocol.events import event_mark
+from pytest_smooth.server.protocol.events import held_reply
+from pytest_smooth.server.protocol.executor import ReplySink
+from pytest_smooth.server.protocol.executor import SessionSpec
+from pytest_smooth.server.protocol.routes import API_PREFIX
+from pytest_smooth.server.protocol.store import Store
 
 __all__ = ["CannedExecutor", "FakeSmooth", "Fault", "RecordedRequest"]
 

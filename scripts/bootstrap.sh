@@ -36,7 +36,7 @@ if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
 fi
 
 # A browser: SMOOTH_BROWSER, Playwright's own Chromium, or a system Chromium; else install one.
-if ! "$venv/bin/python" -m pytest_smooth.server.discovery >/dev/null 2>&1; then
+if ! "$venv/bin/python" -m pytest_smooth.server.browser.discovery >/dev/null 2>&1; then
     sudo=""
     if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
     if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = "0" ] || [ -n "$sudo" ]; }; then
@@ -46,10 +46,10 @@ if ! "$venv/bin/python" -m pytest_smooth.server.discovery >/dev/null 2>&1; then
             || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium-browser >/dev/null \
             || true
     fi
-    if ! "$venv/bin/python" -m pytest_smooth.server.discovery >/dev/null 2>&1; then
+    if ! "$venv/bin/python" -m pytest_smooth.server.browser.discovery >/dev/null 2>&1; then
         echo "bootstrap: no system Chromium; trying 'playwright install chromium'"
         "$venv/bin/python" -m playwright install chromium || true
     fi
-    "$venv/bin/python" -m pytest_smooth.server.discovery
+    "$venv/bin/python" -m pytest_smooth.server.browser.discovery
 fi
 export PATH="$venv/bin:$PATH"

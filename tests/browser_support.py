@@ -13,9 +13,9 @@ import time
 import zlib
 from typing import Any
 
-from pytest_smooth._models import TaskRequest
-from pytest_smooth.server.browser import PlaywrightExecutor
-from pytest_smooth.server.executor import SessionSpec
+from pytest_smooth._core.models import TaskRequest
+from pytest_smooth.server.browser.executor import PlaywrightExecutor
+from pytest_smooth.server.protocol.executor import SessionSpec
 
 FORM = """<!doctype html><title>Signup</title>
 <form id="f">

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
 from pytest_smooth.server.local import LocalServer
 
 # Pages shipped with the tests (if any) are copied into the served folder.

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.server.executor import ReplySink
-from pytest_smooth.server.executor import SessionSpec
+from pytest_smooth.plugin.settings import OPTIONS
 from pytest_smooth.server.local import LocalServer
-from pytest_smooth.settings import OPTIONS
+from pytest_smooth.server.protocol.executor import ReplySink
+from pytest_smooth.server.protocol.executor import SessionSpec
 
 ENV_NAMES = [opt.env for opt in OPTIONS if opt.env] + ["GITHUB_ACTIONS"]
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from pytest_smooth.server.executor import ReplySink
-from pytest_smooth.server.executor import SessionSpec
-from pytest_smooth.server.store import Store
+from pytest_smooth.server.protocol.executor import ReplySink
+from pytest_smooth.server.protocol.executor import SessionSpec
+from pytest_smooth.server.protocol.store import Store
 
 NANOID = "V1StGXR8_Z5jdHi6B-myT"  # 21 chars, like the SDK's event ids
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_smooth.output_dir import unsafe_reason
+from pytest_smooth.plugin.output_dir import unsafe_reason
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import write_ini
 from tests.test_reporting import CONFTEST

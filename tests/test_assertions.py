@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_smooth._attempts import default_timeout
+from pytest_smooth.expect.attempts import default_timeout
 
 # pytest-playwright's own soft-assertion scope cannot nest inside the outer run's.
 ARGS = ("-p", "no:cacheprovider", "-p", "no:playwright")
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_smooth._attempts import default_timeout
-from pytest_smooth import _attempts
-from pytest_smooth._models import ActionRecord
-from pytest_smooth.assertions import assert_extract, assert_js, expect
+from pytest_smooth.expect.attempts import default_timeout
+from pytest_smooth.expect import attempts as _attempts
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth.plugin.assertions import assert_extract, assert_js, expect
 
 
 class FakeClock(_attempts.Clock):
@@ -105,7 +105,7 @@ def test_title():
     result.stdout.fnmatch_lines(
         [
             '>       expect(session).js("document.title").to_equal("Shop", timeout=1)',
-            "E       pytest_smooth.assertions.SmoothExpectationError: "
+            "E       pytest_smooth.plugin.assertions.SmoothExpectationError: "
             "expect(session).js('document.title').to_equal('Shop')",
             "E       Timed out after 1.00 s (6 attempts; timeout 1 s from the matcher's timeout=).",
             "E       Expected: 'Shop'",
@@ -200,7 +200,7 @@ def test_soft_failures_are_reported_together(prelude: pytest.Pytester) -> None:
         [
             "    def test_soft():",
             '>       expect.soft(session, timeout=0.1).js("document.title").to_equal("Shop")',
-            "E       pytest_smooth.assertions.SmoothSoftExpectationsError: "
+            "E       pytest_smooth.plugin.assertions.SmoothSoftExpectationsError: "
             "2 soft expectations failed:",
             "E       ",
             f"E       [[]1] at test_soft.py:{line}",
@@ -268,7 +268,7 @@ async def test_async_passes():
 
 
 def test_one_shot_helpers_show_pytest_diffs(prelude: pytest.Pytester) -> None:
-    # A subprocess, so pytest_smooth.assertions is imported (and rewritten) afresh.
+    # A subprocess, so pytest_smooth.plugin.assertions is imported (and rewritten) afresh.
     prelude.makepyfile(
         PRELUDE
         + """
@@ -364,7 +364,7 @@ def test_closed():
             '>           expect(closed).js("document.title").to_equal("Shop")',
             "*",
             '>       raise SessionClosedError("session fake-1 is closed")',
-            "E       pytest_smooth._exceptions.SessionClosedError: session fake-1 is closed",
+            "E       pytest_smooth._core.exceptions.SessionClosedError: session fake-1 is closed",
         ]
     )
     for helper in ("_poll.py", "_sources.py", "_expect.py", "_attempts.py"):

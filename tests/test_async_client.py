@@ -11,24 +11,24 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from pytest_smooth._async_client import AsyncSmoothClient
-from pytest_smooth._constants import ENV_API_KEY
-from pytest_smooth._constants import ENV_BASE_URL
-from pytest_smooth._constants import LONG_POLL_PARAM
-from pytest_smooth._exceptions import AuthenticationError
-from pytest_smooth._exceptions import BadRequestError
-from pytest_smooth._exceptions import ConflictError
-from pytest_smooth._exceptions import InternalServerError
-from pytest_smooth._exceptions import NotFoundError
-from pytest_smooth._exceptions import PermissionDeniedError
-from pytest_smooth._exceptions import RateLimitError
-from pytest_smooth._exceptions import SmoothConnectionError
-from pytest_smooth._exceptions import SmoothError
-from pytest_smooth._exceptions import SmoothProtocolError
-from pytest_smooth._exceptions import SmoothStatusError
-from pytest_smooth._exceptions import SmoothTimeoutError
-from pytest_smooth._exceptions import TaskFailedError
-from pytest_smooth._exceptions import UnprocessableEntityError
+from pytest_smooth._core.constants import ENV_API_KEY
+from pytest_smooth._core.constants import ENV_BASE_URL
+from pytest_smooth._core.constants import LONG_POLL_PARAM
+from pytest_smooth._core.exceptions import AuthenticationError
+from pytest_smooth._core.exceptions import BadRequestError
+from pytest_smooth._core.exceptions import ConflictError
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import NotFoundError
+from pytest_smooth._core.exceptions import PermissionDeniedError
+from pytest_smooth._core.exceptions import RateLimitError
+from pytest_smooth._core.exceptions import SmoothConnectionError
+from pytest_smooth._core.exceptions import SmoothError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.exceptions import SmoothStatusError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.exceptions import TaskFailedError
+from pytest_smooth._core.exceptions import UnprocessableEntityError
+from pytest_smooth.client.async_client import AsyncSmoothClient
 from pytest_smooth.testing import FakeSmooth
 
 KEY = "cmzr-test-key-0123456789"
@@ -367,7 +367,7 @@ async def test_key_absent_from_logs_and_errors(
 
 
 def test_the_twins_have_the_same_public_names() -> None:
-    from pytest_smooth._client import SmoothClient
+    from pytest_smooth.client.sync_client import SmoothClient
 
     def public(cls: type) -> set[str]:
         return {n for n in dir(cls) if not n.startswith("_")}

@@ -12,16 +12,16 @@ import pydantic
 import pytest
 import pytest_asyncio
 
-from pytest_smooth._async_client import AsyncSmoothClient
-from pytest_smooth._async_session import AsyncSmoothSession
-from pytest_smooth._constants import LONG_POLL_PARAM
-from pytest_smooth._exceptions import InternalServerError
-from pytest_smooth._exceptions import SessionClosedError
-from pytest_smooth._exceptions import SmoothActionError
-from pytest_smooth._exceptions import SmoothActionServerError
-from pytest_smooth._exceptions import SmoothProtocolError
-from pytest_smooth._exceptions import SmoothTimeoutError
-from pytest_smooth._models import ActionRecord
+from pytest_smooth._core.constants import LONG_POLL_PARAM
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import SessionClosedError
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import SmoothActionServerError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth.client.async_client import AsyncSmoothClient
+from pytest_smooth.client.async_session import AsyncSmoothSession
 from pytest_smooth.testing import FakeSmooth
 
 KEY = "cmzr-session-key-42424242"
@@ -456,7 +456,7 @@ async def test_a_waiting_action_gets_the_lock_and_a_cancelled_one_leaks_nothing(
 
 
 def test_the_twins_have_the_same_public_names() -> None:
-    from pytest_smooth._session import SmoothSession
+    from pytest_smooth.client.sync_session import SmoothSession
 
     def public(cls: type) -> set[str]:
         return {n for n in dir(cls) if not n.startswith("_")}

@@ -14,8 +14,8 @@ from benchmarks._results import Figure
 from benchmarks._results import p95
 from benchmarks._results import table
 from benchmarks._results import write_json
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUP_FIGURES = (

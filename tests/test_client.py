@@ -13,24 +13,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pytest_smooth._client import SmoothClient
-from pytest_smooth._constants import ENV_API_KEY
-from pytest_smooth._constants import ENV_BASE_URL
-from pytest_smooth._constants import LONG_POLL_PARAM
-from pytest_smooth._exceptions import AuthenticationError
-from pytest_smooth._exceptions import BadRequestError
-from pytest_smooth._exceptions import ConflictError
-from pytest_smooth._exceptions import InternalServerError
-from pytest_smooth._exceptions import NotFoundError
-from pytest_smooth._exceptions import PermissionDeniedError
-from pytest_smooth._exceptions import RateLimitError
-from pytest_smooth._exceptions import SmoothConnectionError
-from pytest_smooth._exceptions import SmoothError
-from pytest_smooth._exceptions import SmoothProtocolError
-from pytest_smooth._exceptions import SmoothStatusError
-from pytest_smooth._exceptions import SmoothTimeoutError
-from pytest_smooth._exceptions import TaskFailedError
-from pytest_smooth._exceptions import UnprocessableEntityError
+from pytest_smooth._core.constants import ENV_API_KEY
+from pytest_smooth._core.constants import ENV_BASE_URL
+from pytest_smooth._core.constants import LONG_POLL_PARAM
+from pytest_smooth._core.exceptions import AuthenticationError
+from pytest_smooth._core.exceptions import BadRequestError
+from pytest_smooth._core.exceptions import ConflictError
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import NotFoundError
+from pytest_smooth._core.exceptions import PermissionDeniedError
+from pytest_smooth._core.exceptions import RateLimitError
+from pytest_smooth._core.exceptions import SmoothConnectionError
+from pytest_smooth._core.exceptions import SmoothError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.exceptions import SmoothStatusError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.exceptions import TaskFailedError
+from pytest_smooth._core.exceptions import UnprocessableEntityError
+from pytest_smooth.client.sync_client import SmoothClient
 from pytest_smooth.testing import FakeSmooth
 
 KEY = "cmzr-test-key-0123456789"

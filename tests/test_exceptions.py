@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_smooth import _exceptions as exc
+from pytest_smooth._core import exceptions as exc
 
 
 @pytest.mark.parametrize(

@@ -22,22 +22,22 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from pytest_smooth import _attempts
-from pytest_smooth import _matchers as m
-from pytest_smooth import _messages
-from pytest_smooth._attempts import SmoothExpectationError
-from pytest_smooth._attempts import SmoothSoftExpectationsError
-from pytest_smooth._attempts import collect_soft_failures
-from pytest_smooth._attempts import configure_expect
-from pytest_smooth._attempts import default_timeout
-from pytest_smooth._exceptions import AuthenticationError
-from pytest_smooth._exceptions import SessionClosedError
-from pytest_smooth._exceptions import SmoothActionError
-from pytest_smooth._exceptions import SmoothTimeoutError
-from pytest_smooth._expect import AsyncExpect
-from pytest_smooth._expect import Expect
-from pytest_smooth._expect import expect
-from pytest_smooth._models import ActionRecord
+from pytest_smooth._core.exceptions import AuthenticationError
+from pytest_smooth._core.exceptions import SessionClosedError
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth.expect import attempts as _attempts
+from pytest_smooth.expect import matchers as m
+from pytest_smooth.expect import messages as _messages
+from pytest_smooth.expect.attempts import SmoothExpectationError
+from pytest_smooth.expect.attempts import SmoothSoftExpectationsError
+from pytest_smooth.expect.attempts import collect_soft_failures
+from pytest_smooth.expect.attempts import configure_expect
+from pytest_smooth.expect.attempts import default_timeout
+from pytest_smooth.expect.entry import AsyncExpect
+from pytest_smooth.expect.entry import Expect
+from pytest_smooth.expect.entry import expect
 
 Answer = Callable[[Any, float], Any]
 

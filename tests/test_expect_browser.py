@@ -13,16 +13,16 @@ import pytest
 import pytest_asyncio
 from pydantic import BaseModel
 
-from pytest_smooth._async_client import AsyncSmoothClient
-from pytest_smooth._async_session import AsyncSmoothSession
-from pytest_smooth._attempts import SmoothExpectationError
-from pytest_smooth._attempts import SmoothSoftExpectationsError
-from pytest_smooth._attempts import collect_soft_failures
-from pytest_smooth._client import SmoothClient
-from pytest_smooth._expect import AsyncExpect
-from pytest_smooth._expect import Expect
-from pytest_smooth._session import SmoothSession
-from pytest_smooth.assertions import expect
+from pytest_smooth.client.async_client import AsyncSmoothClient
+from pytest_smooth.client.async_session import AsyncSmoothSession
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.client.sync_session import SmoothSession
+from pytest_smooth.expect.attempts import SmoothExpectationError
+from pytest_smooth.expect.attempts import SmoothSoftExpectationsError
+from pytest_smooth.expect.attempts import collect_soft_failures
+from pytest_smooth.expect.entry import AsyncExpect
+from pytest_smooth.expect.entry import Expect
+from pytest_smooth.plugin.assertions import expect
 from pytest_smooth.server.local import LocalServer
 from tests.fixtures_server import StaticSite
 from tests.plugin_helpers import clean_env

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
-from pytest_smooth.server.extract import SETTLE_INIT_SCRIPT
-from pytest_smooth.server.extract import extract
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.extract.reader import SETTLE_INIT_SCRIPT
+from pytest_smooth.server.extract.reader import extract
 
 CORPUS = Path(__file__).parent / "corpus"
 MANIFEST: dict[str, dict[str, str]] = json.loads(

@@ -17,14 +17,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from pytest_smooth import _retry
-from pytest_smooth._client import SmoothClient
-from pytest_smooth._exceptions import InternalServerError
-from pytest_smooth._exceptions import RateLimitError
-from pytest_smooth._exceptions import SmoothConnectionError
-from pytest_smooth._exceptions import SmoothError
-from pytest_smooth._exceptions import SmoothTimeoutError
-from pytest_smooth._session import SmoothSession
+from pytest_smooth._core import retry as _retry
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import RateLimitError
+from pytest_smooth._core.exceptions import SmoothConnectionError
+from pytest_smooth._core.exceptions import SmoothError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.client.sync_session import SmoothSession
 from pytest_smooth.server.local import LocalServer
 from tests.backend_probe import Backend
 from tests.faultproxy import Fault

@@ -17,7 +17,7 @@ from pytest_smooth import InternalServerError
 from pytest_smooth import SmoothConnectionError
 from pytest_smooth import SmoothError
 from pytest_smooth import SmoothTimeoutError
-from pytest_smooth import _retry
+from pytest_smooth._core import retry as _retry
 from pytest_smooth.server.local import LocalServer
 from tests.backend_probe import Backend
 from tests.faultproxy import Fault

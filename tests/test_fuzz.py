@@ -17,22 +17,22 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from pytest_smooth._constants import FINISHED_STATUSES
-from pytest_smooth._constants import MAX_LONG_POLL
-from pytest_smooth._constants import MAX_RETRY_AFTER
-from pytest_smooth._constants import MAX_RETRY_DELAY
-from pytest_smooth._constants import RETRYABLE_STATUS_CODES
-from pytest_smooth._constants import TASK_STATUSES
-from pytest_smooth._cursor import PollState
-from pytest_smooth._exceptions import SmoothActionError
-from pytest_smooth._exceptions import SmoothActionServerError
-from pytest_smooth._exceptions import SmoothProtocolError
-from pytest_smooth._models import ActionOutput
-from pytest_smooth._models import TaskEvent
-from pytest_smooth._models import TaskRequest
-from pytest_smooth._models import TaskResponse
-from pytest_smooth._retry import parse_retry_after
-from pytest_smooth._retry import retry_delay
+from pytest_smooth._core.constants import FINISHED_STATUSES
+from pytest_smooth._core.constants import MAX_LONG_POLL
+from pytest_smooth._core.constants import MAX_RETRY_AFTER
+from pytest_smooth._core.constants import MAX_RETRY_DELAY
+from pytest_smooth._core.constants import RETRYABLE_STATUS_CODES
+from pytest_smooth._core.constants import TASK_STATUSES
+from pytest_smooth._core.event_cursor import PollState
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import SmoothActionServerError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.models import ActionOutput
+from pytest_smooth._core.models import TaskEvent
+from pytest_smooth._core.models import TaskRequest
+from pytest_smooth._core.models import TaskResponse
+from pytest_smooth._core.retry import parse_retry_after
+from pytest_smooth._core.retry import retry_delay
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

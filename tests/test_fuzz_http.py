@@ -21,12 +21,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from pytest_smooth.server.executor import ReplySink
-from pytest_smooth.server.executor import SessionSpec
 from pytest_smooth.server.local import LocalServer
-from pytest_smooth.server.openapi import openapi_document
-from pytest_smooth.server.store import Store
-from pytest_smooth.server.store_routes import ROUTES
+from pytest_smooth.server.protocol.executor import ReplySink
+from pytest_smooth.server.protocol.executor import SessionSpec
+from pytest_smooth.server.protocol.openapi import openapi_document
+from pytest_smooth.server.protocol.routes import ROUTES
+from pytest_smooth.server.protocol.store import Store
 from tests.schema_fuzz import any_json
 from tests.schema_fuzz import from_schema
 from tests.schema_fuzz import schema_errors

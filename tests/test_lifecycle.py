@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth._exceptions import InternalServerError
-from pytest_smooth._exceptions import NotFoundError
-from pytest_smooth._models import ActionRecord
-from pytest_smooth.artifacts import MAX_SLUG
-from pytest_smooth.artifacts import artifact_name
-from pytest_smooth.artifacts import events_table
-from pytest_smooth.artifacts import slug
-from pytest_smooth.lifecycle import LifecycleStats
-from pytest_smooth.lifecycle import SessionTracker
-from pytest_smooth.lifecycle import Tracked
-from pytest_smooth.settings import SmoothSettings
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import NotFoundError
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth.plugin.artifacts import MAX_SLUG
+from pytest_smooth.plugin.artifacts import artifact_name
+from pytest_smooth.plugin.artifacts import events_table
+from pytest_smooth.plugin.artifacts import slug
+from pytest_smooth.plugin.lifecycle import LifecycleStats
+from pytest_smooth.plugin.lifecycle import SessionTracker
+from pytest_smooth.plugin.lifecycle import Tracked
+from pytest_smooth.plugin.settings import SmoothSettings
 
 
 class FakeSession:

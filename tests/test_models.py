@@ -5,10 +5,10 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from pytest_smooth._models import ActionRecord
-from pytest_smooth._models import Envelope
-from pytest_smooth._models import TaskRequest
-from pytest_smooth._models import TaskResponse
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth._core.models import Envelope
+from pytest_smooth._core.models import TaskRequest
+from pytest_smooth._core.models import TaskResponse
 
 
 def test_task_response_tolerates_unknown_fields() -> None:

@@ -31,7 +31,7 @@ def _clean(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_fixtures_are_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--fixtures")
-    result.stdout.fnmatch_lines(["*fixtures defined from pytest_smooth.fixtures*"])
+    result.stdout.fnmatch_lines(["*fixtures defined from pytest_smooth.plugin.fixtures*"])
     for name in FIXTURES:
         result.stdout.fnmatch_lines([f"{name}*"])
 
@@ -114,14 +114,16 @@ def test_inert_when_unused(pytester: pytest.Pytester) -> None:
 
 def test_works_without_the_assertions_module(monkeypatch: pytest.MonkeyPatch) -> None:
     """The expect() timeout is handed on only when assertions.py exists."""
-    monkeypatch.setitem(sys.modules, "pytest_smooth.assertions", None)  # import -> ImportError
+    monkeypatch.setitem(
+        sys.modules, "pytest_smooth.plugin.assertions", None
+    )  # import -> ImportError
     plugin._configure_expect(3.0)  # no error
 
 
 def test_expect_timeout_is_passed_on(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
-        from pytest_smooth._attempts import default_timeout
+        from pytest_smooth.expect.attempts import default_timeout
 
         def test_timeout():
             assert default_timeout() == 2.5

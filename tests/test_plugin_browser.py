@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
 from pytest_smooth.server.local import LocalServer
 from tests.fixtures_server import StaticSite
 from tests.plugin_helpers import clean_env

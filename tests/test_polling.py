@@ -11,20 +11,20 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from pytest_smooth._constants import INITIAL_RETRY_DELAY
-from pytest_smooth._constants import LONG_POLL_PARAM
-from pytest_smooth._constants import MAX_RETRY_AFTER
-from pytest_smooth._constants import MAX_RETRY_DELAY
-from pytest_smooth._constants import MIN_POLL_INTERVAL
-from pytest_smooth._constants import POLL_INTERVAL
-from pytest_smooth._cursor import PollState
-from pytest_smooth._exceptions import SmoothActionError
-from pytest_smooth._exceptions import SmoothActionServerError
-from pytest_smooth._exceptions import SmoothProtocolError
-from pytest_smooth._models import TaskEvent
-from pytest_smooth._models import TaskResponse
-from pytest_smooth._retry import parse_retry_after
-from pytest_smooth._retry import retry_delay
+from pytest_smooth._core.constants import INITIAL_RETRY_DELAY
+from pytest_smooth._core.constants import LONG_POLL_PARAM
+from pytest_smooth._core.constants import MAX_RETRY_AFTER
+from pytest_smooth._core.constants import MAX_RETRY_DELAY
+from pytest_smooth._core.constants import MIN_POLL_INTERVAL
+from pytest_smooth._core.constants import POLL_INTERVAL
+from pytest_smooth._core.event_cursor import PollState
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import SmoothActionServerError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.models import TaskEvent
+from pytest_smooth._core.models import TaskResponse
+from pytest_smooth._core.retry import parse_retry_after
+from pytest_smooth._core.retry import retry_delay
 
 
 def ev(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_smooth.prewarm import PREWARMED_NODEID
+from pytest_smooth.plugin.prewarm import PREWARMED_NODEID
 from pytest_smooth.server.local import LocalServer
 from tests.plugin_helpers import InstantExecutor
 from tests.plugin_helpers import clean_env

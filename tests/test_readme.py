@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_smooth import _constants
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth._core import constants as _constants
+from pytest_smooth.plugin.settings import OPTIONS
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
 from pytest_smooth.server.local import LocalServer
-from pytest_smooth.settings import OPTIONS
 from tests.fixtures_server import StaticSite
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import write_ini
@@ -289,7 +289,7 @@ def test_readme_scripts(
 
 def test_the_extract_rules_are_quoted_faithfully() -> None:
     """The README's quote of the extraction rules is the docstring of server/extract.py."""
-    from pytest_smooth.server import extract
+    from pytest_smooth.server.extract import reader as extract
 
     source = " ".join((extract.__doc__ or "").replace("``", "`").split())
     quote = [

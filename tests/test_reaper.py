@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.reaper import MAX_PAGES
-from pytest_smooth.reaper import PAGE_SIZE
-from pytest_smooth.reaper import find_open
+from pytest_smooth.plugin.reaper import MAX_PAGES
+from pytest_smooth.plugin.reaper import PAGE_SIZE
+from pytest_smooth.plugin.reaper import find_open
 from pytest_smooth.server.local import LocalServer
 from tests.backend_probe import Backend
 from tests.plugin_helpers import clean_env
@@ -26,7 +26,7 @@ from tests.plugin_helpers import write_ini
 # that lost track of them would; one carries this run's tags, the other another run's.
 LEAKING = """
 import pathlib
-from pytest_smooth.session_options import run_id
+from pytest_smooth.plugin.session_options import run_id
 
 def test_leaks(request, smooth_client):
     tags = {"pytest_run_id": run_id(request.config), "pytest_nodeid": request.node.nodeid,
@@ -122,8 +122,8 @@ def test_run_end_reaps_only_its_own_open_sessions(
 def test_a_failed_reap_is_reported_as_not_closed(
     pytester: pytest.Pytester, server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pytest_smooth._client import SmoothClient
-    from pytest_smooth._exceptions import InternalServerError
+    from pytest_smooth._core.exceptions import InternalServerError
+    from pytest_smooth.client.sync_client import SmoothClient
 
     def refuse(*_: object) -> Generator[None, None, bool]:
         yield from ()  # a flow that fails when driven

@@ -11,11 +11,11 @@ import threading
 
 import pytest
 
-from pytest_smooth._redact import LOGGER_NAME
-from pytest_smooth._redact import Redactor
-from pytest_smooth._redact import configure_from_env
-from pytest_smooth._redact import get_logger
-from pytest_smooth._redact import redact_all
+from pytest_smooth._core.redact import LOGGER_NAME
+from pytest_smooth._core.redact import Redactor
+from pytest_smooth._core.redact import configure_from_env
+from pytest_smooth._core.redact import get_logger
+from pytest_smooth._core.redact import redact_all
 
 
 def test_redact_text_longest_first_and_short_secrets_ignored() -> None:
@@ -82,7 +82,7 @@ def test_smooth_log_level_env_logs_redacted_records_to_stderr() -> None:
     code = (
         "import logging\n"
         "from pytest_smooth import SmoothClient\n"
-        "from pytest_smooth._redact import get_logger\n"
+        "from pytest_smooth._core.redact import get_logger\n"
         "client = SmoothClient(api_key='sk-env-secret-123', base_url='http://127.0.0.1:9/api/')\n"
         "get_logger('pytest_smooth.client').debug('calling with sk-env-secret-123')\n"
     )
@@ -97,7 +97,7 @@ def test_smooth_log_level_env_logs_redacted_records_to_stderr() -> None:
 def test_bad_smooth_log_level_is_named_and_does_not_break_imports() -> None:
     env = {**os.environ, "SMOOTH_LOG_LEVEL": "chatty"}
     done = subprocess.run(
-        [sys.executable, "-c", "import pytest_smooth._client"],
+        [sys.executable, "-c", "import pytest_smooth.client.sync_client"],
         env=env,
         capture_output=True,
         text=True,

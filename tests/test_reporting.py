@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_smooth import opening
+from pytest_smooth.plugin import opening
 from tests.plugin_helpers import TINY_PNG
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import cloud_args
@@ -25,7 +25,7 @@ TASK_SECRET = "hunter2-task-secret"
 
 CONFTEST = f"""
 import pytest
-from pytest_smooth.lifecycle import get_tracker
+from pytest_smooth.plugin.lifecycle import get_tracker
 from pytest_smooth.server.local import LocalServer
 from tests.plugin_helpers import InstantExecutor
 

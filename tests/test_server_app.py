@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_smooth.server.executor import ReplySink
-from pytest_smooth.server.executor import SessionSpec
 from pytest_smooth.server.local import LocalServer
+from pytest_smooth.server.protocol.executor import ReplySink
+from pytest_smooth.server.protocol.executor import SessionSpec
 from tests.fixtures_server import StaticSite
 
 LIMIT = 4096

@@ -24,9 +24,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from pytest_smooth.server.__main__ import parse_args
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
 from pytest_smooth.server.local import LocalServer
 from tests.browser_support import HttpSession
 from tests.browser_support import png_pixels

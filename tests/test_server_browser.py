@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from pytest_smooth._client import SmoothClient
-from pytest_smooth.server.browser import PlaywrightExecutor
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.browser.executor import PlaywrightExecutor
 from pytest_smooth.server.local import LocalServer
 from tests.browser_support import RecordingSink
 from tests.browser_support import open_session

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_smooth.server.browser import PlaywrightExecutor
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import BrowserTarget
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import BrowserTarget
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.browser.executor import PlaywrightExecutor
 from tests.browser_support import RecordingSink
 from tests.browser_support import open_session
 

@@ -22,21 +22,21 @@ import pytest
 import pytest_asyncio
 from pydantic import BaseModel
 
-from pytest_smooth.server import extract as extract_mod
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import BrowserNotFoundError
-from pytest_smooth.server.discovery import find_browser
-from pytest_smooth.server.extract import SETTLE_INIT_SCRIPT
-from pytest_smooth.server.extract import ExtractError
-from pytest_smooth.server.extract import extract
-from pytest_smooth.server.extract_coerce import build_value
-from pytest_smooth.server.extract_coerce import coerce_scalar
-from pytest_smooth.server.extract_coerce import is_complete
-from pytest_smooth.server.extract_coerce import to_boolean
-from pytest_smooth.server.extract_coerce import to_integer
-from pytest_smooth.server.extract_coerce import to_number
-from pytest_smooth.server.extract_coerce import to_string
-from pytest_smooth.server.extract_schema import normalise_schema
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.extract import reader as extract_mod
+from pytest_smooth.server.extract.coerce import build_value
+from pytest_smooth.server.extract.coerce import coerce_scalar
+from pytest_smooth.server.extract.coerce import is_complete
+from pytest_smooth.server.extract.coerce import to_boolean
+from pytest_smooth.server.extract.coerce import to_integer
+from pytest_smooth.server.extract.coerce import to_number
+from pytest_smooth.server.extract.coerce import to_string
+from pytest_smooth.server.extract.reader import SETTLE_INIT_SCRIPT
+from pytest_smooth.server.extract.reader import ExtractError
+from pytest_smooth.server.extract.reader import extract
+from pytest_smooth.server.extract.schema import normalise_schema
 
 PAGES = Path(__file__).parent / "extract_pages"
 CASES = sorted(p.parent for p in PAGES.glob("*/*/case.json"))

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from pytest_smooth.server import LocalServer
-from pytest_smooth.server.store import Store
-from pytest_smooth.server.store_events import event_mark
-from pytest_smooth.server.store_events import held_reply
+from pytest_smooth.server.protocol.events import event_mark
+from pytest_smooth.server.protocol.events import held_reply
+from pytest_smooth.server.protocol.store import Store
 from tests.server_fakes import Clock
 from tests.server_fakes import RecordingExecutor
 from tests.server_fakes import get

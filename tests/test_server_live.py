@@ -18,11 +18,11 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
-from pytest_smooth._client import SmoothClient
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.browser.screencast import FrameBuffer
 from pytest_smooth.server.local import LocalServer
-from pytest_smooth.server.screencast import FrameBuffer
 from tests.browser_support import distinct_colours
 from tests.browser_support import png_pixels
 from tests.fixtures_server import StaticSite

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.server.executor import ReplySink
-from pytest_smooth.server.executor import SessionSpec
 from pytest_smooth.server.local import LocalServer
+from pytest_smooth.server.protocol.executor import ReplySink
+from pytest_smooth.server.protocol.executor import SessionSpec
 
 os.environ.setdefault("SMOOTH_TELEMETRY", "off")  # before smooth is imported
 smooth: Any = pytest.importorskip("smooth")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_smooth.server.store import Store
-from pytest_smooth.server.store_resources import Upload
-from pytest_smooth.server.store_tasks import CLOSE_GRACE_MS
+from pytest_smooth.server.protocol.resources import Upload
+from pytest_smooth.server.protocol.store import Store
+from pytest_smooth.server.protocol.tasks import CLOSE_GRACE_MS
 from tests.server_fakes import NANOID
 from tests.server_fakes import SDK_BODY
 from tests.server_fakes import Clock

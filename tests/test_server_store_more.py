@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.server.store import Store
+from pytest_smooth.server.protocol.store import Store
 from tests.server_fakes import NANOID
 from tests.server_fakes import Clock
 from tests.server_fakes import RecordingExecutor

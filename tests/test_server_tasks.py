@@ -13,15 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_smooth._client import SmoothClient
-from pytest_smooth._exceptions import SmoothActionError
-from pytest_smooth._exceptions import TaskFailedError
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import TaskFailedError
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.server.agent.language import Instruction
+from pytest_smooth.server.agent.language import UnknownInstruction
+from pytest_smooth.server.agent.language import parse_instruction
+from pytest_smooth.server.agent.language import parse_task
+from pytest_smooth.server.agent.language import split_instructions
 from pytest_smooth.server.local import LocalServer
-from pytest_smooth.server.tasks import Instruction
-from pytest_smooth.server.tasks import UnknownInstruction
-from pytest_smooth.server.tasks import parse_instruction
-from pytest_smooth.server.tasks import parse_task
-from pytest_smooth.server.tasks import split_instructions
 from tests.browser_support import form_page
 from tests.fixtures_server import StaticSite
 

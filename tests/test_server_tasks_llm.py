@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from pytest_smooth.server.browser import PlaywrightExecutor
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.browser.executor import PlaywrightExecutor
 from tests.browser_support import RecordingSink
 from tests.browser_support import form_page
 from tests.browser_support import open_session

@@ -16,8 +16,8 @@ import playwright
 import pytest
 from playwright.sync_api import sync_playwright
 
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
-from pytest_smooth.server.discovery import find_browser
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import find_browser
 from pytest_smooth.server.local import LocalServer
 from tests.browser_support import HttpSession
 from tests.fixtures_server import StaticSite

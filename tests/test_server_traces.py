@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.server.traces import film_strip
-from pytest_smooth.server.traces import merge_chunks
+from pytest_smooth.server.browser.traces import film_strip
+from pytest_smooth.server.browser.traces import merge_chunks
 
 WALL, MONOTONIC = 1_700_000_000_000, 500.0  # the trace clock: wall ms <-> monotonic ms
 

@@ -14,16 +14,16 @@ import httpx
 import pydantic
 import pytest
 
-from pytest_smooth._client import SmoothClient
-from pytest_smooth._constants import LONG_POLL_PARAM
-from pytest_smooth._exceptions import InternalServerError
-from pytest_smooth._exceptions import SessionClosedError
-from pytest_smooth._exceptions import SmoothActionError
-from pytest_smooth._exceptions import SmoothActionServerError
-from pytest_smooth._exceptions import SmoothProtocolError
-from pytest_smooth._exceptions import SmoothTimeoutError
-from pytest_smooth._models import ActionRecord
-from pytest_smooth._session import SmoothSession
+from pytest_smooth._core.constants import LONG_POLL_PARAM
+from pytest_smooth._core.exceptions import InternalServerError
+from pytest_smooth._core.exceptions import SessionClosedError
+from pytest_smooth._core.exceptions import SmoothActionError
+from pytest_smooth._core.exceptions import SmoothActionServerError
+from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.models import ActionRecord
+from pytest_smooth.client.sync_client import SmoothClient
+from pytest_smooth.client.sync_session import SmoothSession
 from pytest_smooth.testing import FakeSmooth
 
 KEY = "cmzr-session-key-42424242"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_smooth.settings import SmoothSettings
+from pytest_smooth.plugin.settings import SmoothSettings
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import write_ini
 
@@ -163,7 +163,7 @@ def test_cloud_without_a_key_is_a_usage_error(pytester: pytest.Pytester) -> None
 def test_local_without_playwright_names_the_extra(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pytest_smooth.settings.playwright_installed", lambda: False)
+    monkeypatch.setattr("pytest_smooth.plugin.settings.playwright_installed", lambda: False)
     write_ini(pytester)
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest("--smooth-backend=local")

@@ -28,7 +28,7 @@ from starlette.responses import RedirectResponse
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pytest_smooth._client import SmoothClient
+from pytest_smooth.client.sync_client import SmoothClient
 from pytest_smooth.server.local import LocalServer
 
 POST_DELAY = 0.6  # the server's think time: longer than a click takes to return

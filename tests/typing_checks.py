@@ -13,7 +13,7 @@ from pytest_smooth import AsyncSmoothSession
 from pytest_smooth import SmoothClient
 from pytest_smooth import SmoothSession
 from pytest_smooth import TaskResponse
-from pytest_smooth._async_session import AsyncSessionOpener
+from pytest_smooth.client.async_session import AsyncSessionOpener
 
 
 class Product(pydantic.BaseModel):

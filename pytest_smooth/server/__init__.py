@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
-    from .local import LocalServer
+    from pytest_smooth.server.local import LocalServer
 
 __all__ = ["LocalServer"]
 
@@ -31,6 +31,6 @@ def __getattr__(name: str) -> Any:
             f"the local backend needs Playwright, Starlette and uvicorn: {INSTALL_HINT}"
             f" ({exc.name} is missing)"
         ) from exc
-    from .local import LocalServer
+    from pytest_smooth.server.local import LocalServer
 
     return LocalServer

@@ -10,8 +10,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .discovery import BrowserNotFoundError
-from .local import LocalServer
+from pytest_smooth.server.browser.discovery import BrowserNotFoundError
+from pytest_smooth.server.local import LocalServer
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

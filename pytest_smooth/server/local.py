@@ -24,14 +24,14 @@ from typing import cast
 import uvicorn
 from typing_extensions import Self
 
-from .app import DEFAULT_REAP_INTERVAL
-from .app import create_app
-from .app import is_evidence_source
-from .app_body import DEFAULT_MAX_JSON_BYTES
-from .app_body import DEFAULT_MAX_UPLOAD_BYTES
-from .discovery import find_browser
-from .executor import Executor
-from .store import Store
+from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.http.app import DEFAULT_REAP_INTERVAL
+from pytest_smooth.server.http.app import create_app
+from pytest_smooth.server.http.app import is_evidence_source
+from pytest_smooth.server.http.body import DEFAULT_MAX_JSON_BYTES
+from pytest_smooth.server.http.body import DEFAULT_MAX_UPLOAD_BYTES
+from pytest_smooth.server.protocol.executor import Executor
+from pytest_smooth.server.protocol.store import Store
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_START_TIMEOUT = 60.0

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from benchmarks.suites.common import site
-from pytest_smooth.server.discovery import CHROMIUM_ARGS
+from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
 
 __all__ = ["site"]
 

@@ -1,0 +1,308 @@
+"""The client's loops, written once as sans-IO flows (see ``_flow``).
+
+``ClientFlows`` adds to the pure ``BaseSmoothClient`` the flows that both twins drive: a request
+with its retries, a task GET (plain or long-polled), an action POST, a DELETE, opening a session
+and a one-shot run. Nothing here sends or sleeps: it yields ``Send`` and ``Sleep``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+from typing import Generic
+from typing import TypeVar
+
+import httpx
+
+from pytest_smooth._core.client_base import BaseSmoothClient
+from pytest_smooth._core.client_base import Timeout
+from pytest_smooth._core.client_base import Tool
+from pytest_smooth._core.client_base import log
+from pytest_smooth._core.constants import DEFAULT_MAX_RETRIES
+from pytest_smooth._core.constants import DEFAULT_REQUEST_TIMEOUT
+from pytest_smooth._core.constants import POLL_INTERVAL
+from pytest_smooth._core.event_cursor import PollState
+from pytest_smooth._core.event_cursor import ToolCall
+from pytest_smooth._core.exceptions import SmoothConnectionError
+from pytest_smooth._core.exceptions import SmoothError
+from pytest_smooth._core.exceptions import SmoothStatusError
+from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.flow import Flow
+from pytest_smooth._core.flow import Send
+from pytest_smooth._core.flow import Sleep
+from pytest_smooth._core.models import ProfileResponse
+from pytest_smooth._core.models import TaskResponse
+from pytest_smooth._core.models import UploadResponse
+from pytest_smooth._core.payloads import FileInput
+from pytest_smooth._core.payloads import file_parts
+from pytest_smooth._core.payloads import session_options
+from pytest_smooth._core.redact import Redactor
+from pytest_smooth._core.retry import long_poll_hold
+from pytest_smooth._core.retry import retry_would_be_late
+from pytest_smooth._core.retry import seconds_left
+from pytest_smooth._core.retry import unreadable_body
+from pytest_smooth._core.session_flows import SessionFlows
+from pytest_smooth._core.types import NOT_GIVEN
+from pytest_smooth._core.types import NotGiven
+
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets).
+__tracebackhide__ = True
+
+__all__ = ["ClientFlows", "ClientTransport"]
+
+S = TypeVar("S", bound=SessionFlows)
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+
+class ClientFlows(BaseSmoothClient, Generic[H]):
+    """The flows of a client; ``SmoothClient`` and ``AsyncSmoothClient`` only drive them.
+
+    ``H`` is the twin's HTTP client (``httpx.Client`` or ``httpx.AsyncClient``).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        request_timeout: httpx.Timeout = DEFAULT_REQUEST_TIMEOUT,
+        http_client: H | None = None,
+        redact: Iterable[str] = (),
+        poll_interval: float = POLL_INTERVAL,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            request_timeout=request_timeout,
+            redact=redact,
+            poll_interval=poll_interval,
+        )
+        self._owns_http = http_client is None
+        self._http: H = http_client or self._new_http(request_timeout)
+        self.transport = ClientTransport(self)
+
+    def _new_http(self, timeout: httpx.Timeout) -> H:
+        """Return the HTTP client to use when none was given (each twin makes its own)."""
+        raise NotImplementedError
+
+    def _request_flow(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: httpx.Timeout | None = None,
+        deadline: float | None = None,
+        raw: bool = False,
+        **options: Any,
+    ) -> Flow[Any]:
+        """Send one request, retrying what ``retry_delay`` allows; return the unwrapped body."""
+        url = self._url(path)
+        attempt = 0
+        while True:
+            start = self._clock()
+            limits = self._bounded(timeout or self.request_timeout, deadline, start)
+            try:
+                response = yield Send(method, url, limits, {"headers": self.headers, **options})
+            except httpx.TransportError as err:
+                self._log(method, url, type(err).__name__, self._clock() - start)
+                delay = self._retry_delay(method, attempt, error=err)
+                if delay is None or retry_would_be_late(deadline, self._clock(), delay):
+                    raise self._transport_error(err, method, url) from err
+            else:
+                self._log(method, url, response.status_code, self._clock() - start)
+                if raw and response.is_success:
+                    return response.content
+                try:
+                    return self._parse(response, method)
+                except SmoothStatusError:
+                    delay = self._retry_delay(method, attempt, response=response)
+                    if delay is None or retry_would_be_late(deadline, self._clock(), delay):
+                        raise
+                except SmoothConnectionError as err:  # a 2xx whose body is not JSON
+                    delay = self._retry_delay(method, attempt, error=unreadable_body(err))
+                    if delay is None or retry_would_be_late(deadline, self._clock(), delay):
+                        raise
+            log.debug("retry %d of %s %s in %.2f s", attempt + 1, method, path, delay)
+            yield Sleep(delay)
+            attempt += 1
+
+    def _get_task_flow(
+        self,
+        task_id: str,
+        params: Mapping[str, Any],
+        *,
+        wait: float = 0.0,
+        deadline: float | None = None,
+    ) -> Flow[TaskResponse]:
+        timeout = self._poll_timeout(wait) if wait else None
+        body = yield from self._request_flow(
+            "GET", f"task/{task_id}", params=params, timeout=timeout, deadline=deadline
+        )
+        return self._model(TaskResponse, body, f"GET task/{task_id}")
+
+    def _poll_flow(
+        self, task_id: str, state: PollState, deadline: float | None, *, long_poll: bool = True
+    ) -> Flow[tuple[TaskResponse, float, float]]:
+        """One GET (with the long-poll hint); return the response, its duration and the hold."""
+        start = self._clock()
+        wait = long_poll_hold(seconds_left(deadline, start)) if long_poll else 0.0
+        response = yield from self._get_task_flow(
+            task_id, state.query(wait), wait=wait, deadline=deadline
+        )
+        return response, self._clock() - start, wait
+
+    def _post_event_flow(
+        self, task_id: str, body: dict[str, Any], deadline: float | None = None, *, wait: float = 0
+    ) -> Flow[Any]:
+        """POST one event; with ``wait``, ask the server to hold the ack for the reply.
+
+        Returns the ack (``{"id", "reply"?}``). Never retried once sent (no idempotency key).
+        """
+        params, timeout = self._event_hold(wait)
+        return (
+            yield from self._request_flow(
+                "POST",
+                f"task/{task_id}/event",
+                json=body,
+                params=params,
+                timeout=timeout,
+                deadline=deadline,
+            )
+        )
+
+    def _delete_task_flow(self, task_id: str, deadline: float | None = None) -> Flow[bool]:
+        return bool((yield from self._request_flow("DELETE", f"task/{task_id}", deadline=deadline)))
+
+    def _create_task_flow(self, body: dict[str, Any]) -> Flow[TaskResponse]:
+        created = yield from self._request_flow("POST", "task", json=body)
+        return self._model(TaskResponse, created, "POST /task")
+
+    def _open_session_flow(
+        self,
+        make_session: Callable[[TaskResponse], S],
+        start_timeout: float | None,
+        options: dict[str, Any],
+        tools: Mapping[str, Tool] | None,
+    ) -> Flow[S]:
+        """Open a session and wait until its browser runs (``start_timeout``; None: no wait).
+
+        The options are validated at once, before the flow runs: bad input sends nothing.
+        """
+        body = self._task_body(None, **session_options(options, tools))
+        return self._started_session_flow(make_session, start_timeout, body)
+
+    def _started_session_flow(
+        self,
+        make_session: Callable[[TaskResponse], S],
+        start_timeout: float | None,
+        body: dict[str, Any],
+    ) -> Flow[S]:
+        session = make_session((yield from self._create_task_flow(body)))
+        if start_timeout is not None:
+            yield from session._wait_started_flow(start_timeout)
+        return session
+
+    def _run_flow(self, task: str, limit: float | None, **options: Any) -> Flow[TaskResponse]:
+        """Run a one-shot task until it ends; ``failed``/``cancelled`` raise TaskFailedError."""
+        response = yield from self._create_task_flow(self._task_body(task, **options))
+        deadline = None if limit is None else self._clock() + limit
+        state = PollState(max_interval=self.poll_interval)
+        state.status = response.status
+        while not state.finished:
+            if deadline is not None and self._clock() >= deadline:
+                yield from self._abandon_flow(response.id)
+                raise SmoothTimeoutError(
+                    f"run did not finish within {limit} s (task {response.id})"
+                )
+            response, elapsed, wait = yield from self._poll_flow(response.id, state, deadline)
+            update = state.feed(response, elapsed=elapsed, wait=wait)
+            for call in update.tool_calls:
+                yield from self._refuse_tool_flow(response.id, call)
+            if not update.finished and update.delay:
+                left = seconds_left(deadline, self._clock())
+                yield Sleep(update.delay if left is None else max(min(update.delay, left), 0.0))
+        return self._finished(response)
+
+    def _create_profile_flow(self, profile_id: str | None) -> Flow[ProfileResponse]:
+        body = yield from self._request_flow("POST", "profile", json={"id": profile_id})
+        return self._model(ProfileResponse, body, "POST /profile")
+
+    def _list_profiles_flow(self) -> Flow[list[ProfileResponse]]:
+        body = yield from self._request_flow("GET", "profile")
+        return [self._model(ProfileResponse, p, "GET /profile") for p in body or ()]
+
+    def _upload_file_flow(
+        self, file: FileInput, name: str | None, purpose: str | None
+    ) -> Flow[UploadResponse]:
+        files, data = file_parts(file, name, purpose)
+        body = yield from self._request_flow("POST", "file", files=files, data=data)
+        return self._model(UploadResponse, body, "POST /file")
+
+    def _delete_flow(self, path: str) -> Flow[bool]:
+        return bool((yield from self._request_flow("DELETE", path)))
+
+    def _artifact_flow(self, task_id: str, name: str) -> Flow[bytes]:
+        content: bytes = yield from self._request_flow(
+            "GET", f"task/{task_id}/artifacts/{name}", raw=True
+        )
+        return content
+
+    def _abandon_flow(self, task_id: str) -> Flow[None]:
+        try:
+            yield from self._delete_task_flow(task_id)
+        except SmoothError as err:
+            log.warning("could not cancel task %s after its timeout: %s", task_id, err)
+
+    def _refuse_tool_flow(self, task_id: str, call: ToolCall) -> Flow[None]:
+        try:
+            yield from self._post_event_flow(task_id, call.reply(400, f"unknown tool: {call.name}"))
+        except SmoothError as err:
+            log.warning("could not answer tool call %s: %s", call.event_id, err)
+
+
+class ClientTransport:
+    """A client's flows and settings as the ``SessionTransport`` its sessions run on."""
+
+    def __init__(self, client: ClientFlows[Any]) -> None:
+        self._client = client
+
+    @property
+    def redactor(self) -> Redactor:
+        return self._client.redactor
+
+    @property
+    def poll_interval(self) -> float:
+        return self._client.poll_interval
+
+    def clock(self) -> float:
+        return self._client._clock()
+
+    def action_timeout(
+        self, timeout: float | NotGiven | None, default: float | NotGiven | None = NOT_GIVEN
+    ) -> float | None:
+        return self._client._action_timeout(timeout, default)
+
+    def poll(
+        self, task_id: str, state: PollState, deadline: float | None, *, long_poll: bool = True
+    ) -> Flow[tuple[TaskResponse, float, float]]:
+        return self._client._poll_flow(task_id, state, deadline, long_poll=long_poll)
+
+    def get_task(
+        self, task_id: str, params: Mapping[str, Any], *, deadline: float | None = None
+    ) -> Flow[TaskResponse]:
+        return self._client._get_task_flow(task_id, params, deadline=deadline)
+
+    def post_event(
+        self, task_id: str, body: dict[str, Any], deadline: float | None = None, *, wait: float = 0
+    ) -> Flow[Any]:
+        return self._client._post_event_flow(task_id, body, deadline, wait=wait)
+
+    def delete_task(self, task_id: str, deadline: float | None = None) -> Flow[bool]:
+        return self._client._delete_task_flow(task_id, deadline)

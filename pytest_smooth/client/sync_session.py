@@ -1,0 +1,179 @@
+"""``SmoothSession``: one browser session, driven by blocking I/O.
+
+Its loops are the flows of ``_session_flows``; this class holds its lock and drives them with
+its client's ``httpx.Client`` and ``time.sleep``. ``AsyncSmoothSession`` is the awaited twin.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+from typing import overload
+
+from pytest_smooth._core.client_base import Timeout
+from pytest_smooth._core.flow import Flow
+from pytest_smooth._core.models import TaskResponse
+from pytest_smooth._core.payloads import M
+from pytest_smooth._core.payloads import extract_input
+from pytest_smooth._core.payloads import run_task_input
+from pytest_smooth._core.session_flows import SessionFlows
+from pytest_smooth._core.types import NOT_GIVEN
+from pytest_smooth.client.async_session import AsyncSessionOpener
+from pytest_smooth.client.async_session import AsyncSmoothSession
+from pytest_smooth.client.drivers import drive_sync
+from pytest_smooth.client.drivers import share_docstrings
+
+# pytest hides frames of modules that set this: a failing test's traceback ends at the
+# user's call, without our internals (whose arguments may hold secrets).
+__tracebackhide__ = True
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from pytest_smooth.client.sync_client import SmoothClient
+
+__all__ = ["AsyncSessionOpener", "AsyncSmoothSession", "SmoothSession"]
+
+T = TypeVar("T")
+
+
+class SmoothSession(SessionFlows):
+    """A synchronous browser session; ``with client.session() as session:`` closes it."""
+
+    def __init__(
+        self,
+        client: SmoothClient,
+        task: TaskResponse,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+        tools: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        super().__init__(client.transport, task, timeout=timeout, tools=tools)
+        self._client = client
+        self._lock = threading.Lock()
+
+    def _drive(self, flow: Flow[T]) -> T:
+        return drive_sync(flow, self._client._http, self._client._sleep)
+
+    @contextmanager
+    def _holding_lock(self, limit: float | None) -> Iterator[bool]:
+        acquired = self._lock.acquire(timeout=-1 if limit is None else limit)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                self._lock.release()
+
+    def _act(
+        self, kind: str, action: str, payload: Any, timeout: Timeout, model: Any = None
+    ) -> Any:
+        limit, start = self._limit(timeout), self._transport.clock()
+        self._check_open(action)
+        with self._holding_lock(limit) as acquired:
+            if not acquired:
+                raise self._busy_error(action, limit)
+            flow = self._action_flow(kind, action, payload, limit=limit, start=start, model=model)
+            return self._drive(flow)
+
+    def goto(self, url: str, *, timeout: Timeout = NOT_GIVEN) -> None:
+        """Navigate the session's tab to ``url``."""
+        self._act("browser_action", "goto", {"url": url}, timeout)
+
+    def evaluate_js(self, js: str, args: Any = None, *, timeout: Timeout = NOT_GIVEN) -> Any:
+        """Run JavaScript in the page and return its JSON value."""
+        return self._act("browser_action", "evaluate_js", {"js": js, "args": args}, timeout)
+
+    @overload
+    def extract(
+        self, schema: type[M], prompt: str | None = None, *, timeout: Timeout = ...
+    ) -> M: ...
+    @overload
+    def extract(
+        self, schema: Mapping[str, Any], prompt: str | None = None, *, timeout: Timeout = ...
+    ) -> Any: ...
+    def extract(
+        self, schema: Any, prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
+    ) -> Any:
+        """Extract data matching a JSON schema, or a pydantic model (returns an instance)."""
+        payload, model = extract_input(schema, prompt)
+        return self._act("browser_action", "extract", payload, timeout, model)
+
+    @overload
+    def run_task(
+        self,
+        task: str,
+        max_steps: int = ...,
+        *,
+        response_model: type[M],
+        url: str | None = ...,
+        secrets: Mapping[str, Any] | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        timeout: Timeout = ...,
+    ) -> M: ...
+    @overload
+    def run_task(
+        self,
+        task: str,
+        max_steps: int = ...,
+        response_model: Mapping[str, Any] | None = ...,
+        url: str | None = ...,
+        secrets: Mapping[str, Any] | None = ...,
+        metadata: Mapping[str, Any] | None = ...,
+        *,
+        timeout: Timeout = ...,
+    ) -> Any: ...
+    def run_task(
+        self,
+        task: str,
+        max_steps: int = 32,
+        response_model: Any = None,
+        url: str | None = None,
+        secrets: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> Any:
+        """Let the agent do ``task`` in this session; secrets are redacted everywhere."""
+        payload = run_task_input(
+            self.redactor, task, max_steps, response_model, url, secrets, metadata
+        )
+        model = response_model if isinstance(response_model, type) else None
+        return self._act("session_action", "run_task", payload, timeout, model)
+
+    def refresh(self) -> TaskResponse:
+        """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
+        return self._drive(self._refresh_flow())
+
+    def wait_recording_url(self, timeout: float = 30.0) -> str | None:
+        """Poll until the recording URL is known; None if there is none or time runs out."""
+        return self._drive(self._wait_recording_url_flow(timeout))
+
+    def close(self, *, force: bool = False, timeout: Timeout = NOT_GIVEN) -> None:
+        """Close gracefully (session_action close), falling back to DELETE; idempotent."""
+        limit = self._close_limit(timeout)
+        if force or self.closed:
+            return self._drive(self._close_flow(limit, force=force, locked=False))
+        with self._holding_lock(limit) as locked:
+            self._drive(self._close_flow(limit, force=False, locked=locked))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Ctrl-C and friends: no graceful wait, just DELETE.
+        self.close(force=exc_type is not None and not issubclass(exc_type, Exception))
+
+
+share_docstrings(AsyncSmoothSession, SmoothSession)

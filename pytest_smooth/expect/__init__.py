@@ -1,0 +1,1 @@
+"""expect: see docs/architecture.md."""

@@ -1,0 +1,1 @@
+"""server/agent: see docs/architecture.md."""

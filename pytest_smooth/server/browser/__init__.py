@@ -1,0 +1,1 @@
+"""server/browser: see docs/architecture.md."""

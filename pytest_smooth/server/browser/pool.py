@@ -1,0 +1,113 @@
+"""Prewarmed browser contexts: a session starts on a context whose page is already open.
+
+Making a context and its page costs hundreds of milliseconds on a busy machine; the pool keeps
+``size`` of them ready per device (desktop from the start, other devices after their first
+use) and refills in the background, one context at a time so it never starves live sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+
+from pytest_smooth.server.browser.devices import context_options
+from pytest_smooth.server.browser.session import Warm
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
+
+class ContextPool:
+    """Makes contexts (``new``) and keeps prewarmed ones (``acquire`` takes one)."""
+
+    def __init__(self, size: int, browser: Callable[[], Awaitable[Browser]]) -> None:
+        self.size = max(0, size)
+        self._browser = browser
+        self._ready: dict[str, list[Warm]] = {}
+        self._refills: dict[str, asyncio.Task[None]] = {}
+        self._closed = False
+
+    def ready(self, device: str) -> int:
+        return len(self._ready.get(device, []))
+
+    def peek(self, device: str) -> list[Warm]:
+        """List the prewarmed contexts of ``device``, next one first (without taking any)."""
+        return list(self._ready.get(device, []))
+
+    async def warmed(self, device: str, timeout: float = 60.0) -> int:
+        """Wait (bounded) for the device's refill in progress; return how many are ready."""
+        running = self._refills.get(device)
+        if running is not None and not running.done():
+            await asyncio.wait([running], timeout=timeout)
+        return self.ready(device)
+
+    async def new(self, device: str, storage_state: dict[str, Any] | None = None) -> Warm:
+        """Make a context with its page for ``device`` (optionally from a storage state)."""
+        browser = await self._browser()
+        options = context_options(device, browser.version)
+        if storage_state is not None:
+            options["storage_state"] = storage_state
+        context = await browser.new_context(**options)
+        try:
+            # Lets extract tell a page that is still filling (short timers, pending fetches).
+            from pytest_smooth.server.extract.reader import SETTLE_INIT_SCRIPT
+
+            await context.add_init_script(script=SETTLE_INIT_SCRIPT)
+            page = await context.new_page()
+        except BaseException:
+            await context.close()
+            raise
+        return Warm(context, page, device)
+
+    async def acquire(self, device: str, storage_state: dict[str, Any] | None) -> Warm:
+        """Take a prewarmed context when the session starts fresh, else make a new one."""
+        if storage_state is None and self.size:
+            ready = self._ready.setdefault(device, [])
+            while ready:
+                warm = ready.pop(0)
+                if not warm.page.is_closed():
+                    self.refill(device)
+                    return warm
+            self.refill(device)
+        return await self.new(device, storage_state)
+
+    def refill(self, device: str) -> None:
+        """Top the device's pool up in the background (one refill task per device)."""
+        running = self._refills.get(device)
+        if self.size and not self._closed and (running is None or running.done()):
+            self._refills[device] = asyncio.get_running_loop().create_task(self._refill(device))
+
+    def _is_closed(self) -> bool:
+        return self._closed  # a method, so mypy does not narrow the flag across awaits
+
+    async def _refill(self, device: str) -> None:
+        ready = self._ready.setdefault(device, [])
+        while not self._closed and len(ready) < self.size:
+            try:
+                warm = await self.new(device)
+            except Exception:
+                return  # browser gone: the sessions that need one report it
+            if self._is_closed():
+                await warm.context.close()
+                return
+            ready.append(warm)
+
+    def discard(self) -> None:
+        """Forget the prewarmed contexts (their browser is gone) and refill from scratch."""
+        self._ready.clear()
+        for device in list(self._refills):
+            self.refill(device)
+
+    async def close(self) -> None:
+        """Stop refilling and close every pooled context."""
+        self._closed = True
+        refills = list(self._refills.values())
+        for task in refills:
+            task.cancel()
+        await asyncio.gather(*refills, return_exceptions=True)
+        pooled = [w for ready in self._ready.values() for w in ready]
+        self._ready.clear()
+        await asyncio.gather(*(w.context.close() for w in pooled), return_exceptions=True)

@@ -1,0 +1,1 @@
+"""server/extract: see docs/architecture.md."""

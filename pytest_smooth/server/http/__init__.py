@@ -1,0 +1,1 @@
+"""server/http: see docs/architecture.md."""

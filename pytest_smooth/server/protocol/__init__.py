@@ -1,0 +1,1 @@
+"""server/protocol: see docs/architecture.md."""
