@@ -209,7 +209,7 @@ class LocalServer:
         target = find_browser(self._browser)  # raises here, in the caller's thread, if none
 
         def build() -> Executor:
-            browser = importlib.import_module(f"{__package__}.browser")
+            browser = importlib.import_module(f"{__package__}.browser.executor")
             executor: Executor = browser.PlaywrightExecutor(
                 target,
                 headless=self._headless,
