@@ -1,1 +1,4 @@
-"""expect: see docs/architecture.md."""
+"""``expect(...)``: retrying assertions over ``evaluate_js`` and ``extract`` results (no pytest).
+
+Import ``expect`` from ``pytest_smooth`` (docs/architecture.md).
+"""
