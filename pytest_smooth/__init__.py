@@ -13,6 +13,7 @@ from typing import Any
 from pytest_smooth._core.exceptions import AuthenticationError
 from pytest_smooth._core.exceptions import BadRequestError
 from pytest_smooth._core.exceptions import ConflictError
+from pytest_smooth._core.exceptions import CreditsExhaustedError
 from pytest_smooth._core.exceptions import InternalServerError
 from pytest_smooth._core.exceptions import NotFoundError
 from pytest_smooth._core.exceptions import PermissionDeniedError
@@ -55,6 +56,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "CreditsExhaustedError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",

@@ -20,11 +20,14 @@ from pytest_smooth._core.client_base import BaseSmoothClient
 from pytest_smooth._core.client_base import Timeout
 from pytest_smooth._core.client_base import Tool
 from pytest_smooth._core.client_base import log
+from pytest_smooth._core.client_transport import ClientTransport
 from pytest_smooth._core.constants import DEFAULT_MAX_RETRIES
 from pytest_smooth._core.constants import DEFAULT_REQUEST_TIMEOUT
+from pytest_smooth._core.constants import DEFAULT_SESSION_START_TIMEOUT
 from pytest_smooth._core.constants import POLL_INTERVAL
 from pytest_smooth._core.event_cursor import PollState
 from pytest_smooth._core.event_cursor import ToolCall
+from pytest_smooth._core.exceptions import RateLimitError
 from pytest_smooth._core.exceptions import SmoothConnectionError
 from pytest_smooth._core.exceptions import SmoothError
 from pytest_smooth._core.exceptions import SmoothStatusError
@@ -38,14 +41,15 @@ from pytest_smooth._core.models import UploadResponse
 from pytest_smooth._core.payloads import FileInput
 from pytest_smooth._core.payloads import file_parts
 from pytest_smooth._core.payloads import session_options
-from pytest_smooth._core.redact import Redactor
+from pytest_smooth._core.retry import credits_exhausted
 from pytest_smooth._core.retry import long_poll_hold
+from pytest_smooth._core.retry import open_refused
+from pytest_smooth._core.retry import open_retry_delay
 from pytest_smooth._core.retry import retry_would_be_late
 from pytest_smooth._core.retry import seconds_left
 from pytest_smooth._core.retry import unreadable_body
 from pytest_smooth._core.session_flows import SessionFlows
 from pytest_smooth._core.types import NOT_GIVEN
-from pytest_smooth._core.types import NotGiven
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
 # user's call, without our internals (whose arguments may hold secrets).
@@ -204,10 +208,41 @@ class ClientFlows(BaseSmoothClient, Generic[H]):
         start_timeout: float | None,
         body: dict[str, Any],
     ) -> Flow[S]:
-        session = make_session((yield from self._create_task_flow(body)))
+        """POST /task, then wait for the browser: ``start_timeout`` bounds both (see below)."""
+        # The start wait gets what is left, at least a tenth: a session accepted late is not
+        # deleted before its first poll.
+        limit = DEFAULT_SESSION_START_TIMEOUT if start_timeout is None else start_timeout
+        deadline = self._clock() + limit
+        session = make_session((yield from self._create_session_task_flow(body, deadline)))
         if start_timeout is not None:
-            yield from session._wait_started_flow(start_timeout)
+            left = max(deadline - self._clock(), start_timeout / 10)
+            yield from session._wait_started_flow(left)
         return session
+
+    def _create_session_task_flow(
+        self, body: dict[str, Any], deadline: float
+    ) -> Flow[TaskResponse]:
+        """POST /task for a session; a concurrency-limit 429 is waited on and sent again.
+
+        That 429 is a refusal: nothing was created, so a second POST cannot open a second
+        billed session. Out of credits raises at once; a 5xx or a lost connection is never
+        retried (the POST may have landed, and Smooth has no idempotency key).
+        """
+        start, attempt = self._clock(), 0
+        while True:
+            try:
+                return (yield from self._create_task_flow(body))
+            except RateLimitError as err:
+                delay = (
+                    None
+                    if credits_exhausted(err.detail)
+                    else open_retry_delay(attempt, err.retry_after)
+                )
+                if delay is None or retry_would_be_late(deadline, self._clock(), delay):
+                    raise open_refused(err, attempt + 1, self._clock() - start) from None
+            log.info("POST /task: over the concurrent-session limit; again in %.2f s", delay)
+            yield Sleep(delay)
+            attempt += 1
 
     def _run_flow(self, task: str, limit: float | None, **options: Any) -> Flow[TaskResponse]:
         """Run a one-shot task until it ends; ``failed``/``cancelled`` raise TaskFailedError."""
@@ -249,10 +284,8 @@ class ClientFlows(BaseSmoothClient, Generic[H]):
         return bool((yield from self._request_flow("DELETE", path)))
 
     def _artifact_flow(self, task_id: str, name: str) -> Flow[bytes]:
-        content: bytes = yield from self._request_flow(
-            "GET", f"task/{task_id}/artifacts/{name}", raw=True
-        )
-        return content
+        path = f"task/{task_id}/artifacts/{name}"
+        return bytes((yield from self._request_flow("GET", path, raw=True)))
 
     def _abandon_flow(self, task_id: str) -> Flow[None]:
         try:
@@ -265,44 +298,3 @@ class ClientFlows(BaseSmoothClient, Generic[H]):
             yield from self._post_event_flow(task_id, call.reply(400, f"unknown tool: {call.name}"))
         except SmoothError as err:
             log.warning("could not answer tool call %s: %s", call.event_id, err)
-
-
-class ClientTransport:
-    """A client's flows and settings as the ``SessionTransport`` its sessions run on."""
-
-    def __init__(self, client: ClientFlows[Any]) -> None:
-        self._client = client
-
-    @property
-    def redactor(self) -> Redactor:
-        return self._client.redactor
-
-    @property
-    def poll_interval(self) -> float:
-        return self._client.poll_interval
-
-    def clock(self) -> float:
-        return self._client._clock()
-
-    def action_timeout(
-        self, timeout: float | NotGiven | None, default: float | NotGiven | None = NOT_GIVEN
-    ) -> float | None:
-        return self._client._action_timeout(timeout, default)
-
-    def poll(
-        self, task_id: str, state: PollState, deadline: float | None, *, long_poll: bool = True
-    ) -> Flow[tuple[TaskResponse, float, float]]:
-        return self._client._poll_flow(task_id, state, deadline, long_poll=long_poll)
-
-    def get_task(
-        self, task_id: str, params: Mapping[str, Any], *, deadline: float | None = None
-    ) -> Flow[TaskResponse]:
-        return self._client._get_task_flow(task_id, params, deadline=deadline)
-
-    def post_event(
-        self, task_id: str, body: dict[str, Any], deadline: float | None = None, *, wait: float = 0
-    ) -> Flow[Any]:
-        return self._client._post_event_flow(task_id, body, deadline, wait=wait)
-
-    def delete_task(self, task_id: str, deadline: float | None = None) -> Flow[bool]:
-        return self._client._delete_task_flow(task_id, deadline)

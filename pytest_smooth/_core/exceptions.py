@@ -12,7 +12,8 @@
     │   │   ├── ConflictError              409
     │   │   ├── RequestTooLargeError       413
     │   │   ├── UnprocessableEntityError   422
-    │   │   ├── RateLimitError             429
+    │   │   ├── RateLimitError             429 (over the concurrent-session limit)
+    │   │   │   └── CreditsExhaustedError  429 whose detail says the credits ran out
     │   │   └── InternalServerError        >= 500
     │   ├── SmoothConnectionError          no usable HTTP response (network, bad body)
     │   │   └── SmoothTimeoutError         a request or an action ran past its limit
@@ -35,6 +36,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "CreditsExhaustedError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -121,6 +123,14 @@ class UnprocessableEntityError(SmoothStatusError):
 
 class RateLimitError(SmoothStatusError):
     status_code = 429
+
+
+class CreditsExhaustedError(RateLimitError):
+    """A 429 whose detail says the account is out of credits: waiting will not help.
+
+    Opening a session retries a plain 429 (the concurrent-session limit) until its start
+    timeout, never this one.
+    """
 
 
 class InternalServerError(SmoothStatusError):

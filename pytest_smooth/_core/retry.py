@@ -2,7 +2,10 @@
 
 ``retry_delay`` decides whether one failed request may be sent again, and after how long: GET
 and DELETE on 408/429/5xx and transport errors, with backoff and ``Retry-After``; POST only when
-nothing was sent (Smooth has no idempotency key).
+nothing was sent (Smooth has no idempotency key). ``open_retry_delay`` is the one exception: a
+429 on opening a session means the server refused it (over the concurrent-session limit), so
+nothing was created and the same POST may go again; ``credits_exhausted`` tells that 429 from
+the one that no wait can cure.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -21,13 +25,18 @@ from pytest_smooth._core.constants import MAX_LONG_POLL
 from pytest_smooth._core.constants import MAX_RETRY_AFTER
 from pytest_smooth._core.constants import MAX_RETRY_DELAY
 from pytest_smooth._core.constants import RETRYABLE_STATUS_CODES
+from pytest_smooth._core.exceptions import CreditsExhaustedError
+from pytest_smooth._core.exceptions import RateLimitError
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
 # user's call, without our internals (whose arguments may hold secrets).
 __tracebackhide__ = True
 
 __all__ = [
+    "credits_exhausted",
     "long_poll_hold",
+    "open_refused",
+    "open_retry_delay",
     "parse_retry_after",
     "retry_delay",
     "retry_would_be_late",
@@ -127,3 +136,52 @@ def retry_delay(
         return after if after <= MAX_RETRY_AFTER else None
     base = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return base * (1 - 0.25 * rand())
+
+
+# Words of a 429 detail that mean "out of credits" rather than "too many sessions at once".
+_CREDITS_WORDS = re.compile(r"credit|balance|billing|payment|top[ -]?up|insufficient", re.I)
+
+
+def credits_exhausted(detail: object) -> bool:
+    """Tell whether a 429's ``detail`` says the account ran out of credits (not retryable).
+
+    Smooth answers 429 both over the concurrent-session limit and when the credits are gone
+    (smooth-api.md 1.1); only the detail tells them apart.
+    """
+    return bool(_CREDITS_WORDS.search(str(detail or "")))
+
+
+def open_retry_delay(
+    attempt: int, retry_after: float | None, *, rand: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait before POST /task again after a concurrency-limit 429.
+
+    ``Retry-After`` when the server gives one, else backoff with jitter; the caller bounds
+    the waiting by the session's start timeout.
+    """
+    if retry_after is not None:
+        return retry_after
+    base = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
+    return base * (1 - 0.25 * rand())
+
+
+def open_refused(err: RateLimitError, tries: int, waited: float) -> RateLimitError:
+    """Return the error that ends opening a session after 429s: no credits, or still limited."""
+    if credits_exhausted(err.detail):
+        cls: type[RateLimitError] = CreditsExhaustedError
+        why = "the account is out of credits: no session opens until it is topped up; not retried"
+    else:
+        cls = RateLimitError
+        why = (
+            f"still over the concurrent-session limit after {tries} tries in {waited:.1f} s,"
+            " and the session's start timeout ends before another: set --smooth-max-sessions"
+            " to the plan's limit"
+        )
+    return cls(
+        f"{err.message} ({why})",
+        status_code=err.status_code,
+        detail=err.detail,
+        method=err.method,
+        url=err.url,
+        retry_after=err.retry_after,
+    )
