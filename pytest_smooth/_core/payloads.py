@@ -17,6 +17,7 @@ from typing import Any
 from typing import TypeVar
 
 import pydantic
+from typing_extensions import TypeVar as TypeVarWithDefault
 
 from pytest_smooth._core.exceptions import SmoothActionError
 from pytest_smooth._core.exceptions import SmoothInputError
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+# What extract/run_task return: an instance of the model class given, else the JSON value (Any).
+ModelT = TypeVarWithDefault("ModelT", bound=pydantic.BaseModel, default=Any)
 FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 
 # Strings in the event log are cut to this many characters.

@@ -15,12 +15,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
-from typing import overload
 
 from pytest_smooth._core.client_base import Timeout
 from pytest_smooth._core.flow import Flow
 from pytest_smooth._core.models import TaskResponse
-from pytest_smooth._core.payloads import M
+from pytest_smooth._core.payloads import ModelT
 from pytest_smooth._core.payloads import extract_input
 from pytest_smooth._core.payloads import run_task_input
 from pytest_smooth._core.session_flows import SessionFlows
@@ -90,62 +89,34 @@ class SmoothSession(SessionFlows):
         """Run JavaScript in the page and return its JSON value."""
         return self._act("browser_action", "evaluate_js", {"js": js, "args": args}, timeout)
 
-    @overload
     def extract(
-        self, schema: type[M], prompt: str | None = None, *, timeout: Timeout = ...
-    ) -> M: ...
-    @overload
-    def extract(
-        self, schema: Mapping[str, Any], prompt: str | None = None, *, timeout: Timeout = ...
-    ) -> Any: ...
-    def extract(
-        self, schema: Any, prompt: str | None = None, *, timeout: Timeout = NOT_GIVEN
-    ) -> Any:
+        self,
+        schema: type[ModelT] | Mapping[str, Any],
+        prompt: str | None = None,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+    ) -> ModelT:
         """Extract data matching a JSON schema, or a pydantic model (returns an instance)."""
         payload, model = extract_input(schema, prompt)
-        return self._act("browser_action", "extract", payload, timeout, model)
+        return self._act("browser_action", "extract", payload, timeout, model)  # type: ignore[no-any-return]
 
-    @overload
-    def run_task(
-        self,
-        task: str,
-        max_steps: int = ...,
-        *,
-        response_model: type[M],
-        url: str | None = ...,
-        secrets: Mapping[str, Any] | None = ...,
-        metadata: Mapping[str, Any] | None = ...,
-        timeout: Timeout = ...,
-    ) -> M: ...
-    @overload
-    def run_task(
-        self,
-        task: str,
-        max_steps: int = ...,
-        response_model: Mapping[str, Any] | None = ...,
-        url: str | None = ...,
-        secrets: Mapping[str, Any] | None = ...,
-        metadata: Mapping[str, Any] | None = ...,
-        *,
-        timeout: Timeout = ...,
-    ) -> Any: ...
     def run_task(
         self,
         task: str,
         max_steps: int = 32,
-        response_model: Any = None,
+        response_model: type[ModelT] | Mapping[str, Any] | None = None,
         url: str | None = None,
         secrets: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         *,
         timeout: Timeout = NOT_GIVEN,
-    ) -> Any:
+    ) -> ModelT:
         """Let the agent do ``task`` in this session; secrets are redacted everywhere."""
         payload = run_task_input(
             self.redactor, task, max_steps, response_model, url, secrets, metadata
         )
         model = response_model if isinstance(response_model, type) else None
-        return self._act("session_action", "run_task", payload, timeout, model)
+        return self._act("session_action", "run_task", payload, timeout, model)  # type: ignore[no-any-return]
 
     def refresh(self) -> TaskResponse:
         """GET the task now and update ``status``, ``live_url`` and ``recording_url``."""
