@@ -24,6 +24,8 @@ from pytest_smooth._core.exceptions import SmoothActionError
 from pytest_smooth._core.exceptions import SmoothActionServerError
 from pytest_smooth._core.exceptions import SmoothError
 from pytest_smooth._core.exceptions import SmoothProtocolError
+from pytest_smooth._core.fidelity import APPROXIMATIONS_KEY
+from pytest_smooth._core.fidelity import parse_approximations
 from pytest_smooth._core.models import TaskEvent
 from pytest_smooth._core.models import TaskResponse
 
@@ -37,7 +39,7 @@ __all__ = ["ActionReply", "PollState", "PollUpdate", "ToolCall"]
 # A GET that took at least this share of the requested hold was held by the server.
 _HELD_SHARE = 0.5
 _ACTION_EVENTS = frozenset({"browser_action", "session_action"})
-_META_KEYS = frozenset({"credits_used", "duration"})
+_META_KEYS = frozenset({"credits_used", "duration", APPROXIMATIONS_KEY})
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class ActionReply:
     credits_used: float = 0.0
     duration: float | None = None
     error: SmoothError | None = None
+    # What the local backend only approximated (its ``approximations`` reply extension).
+    approximations: tuple[dict[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -101,6 +105,7 @@ def _reply_for(event_id: str, action: str, payload: Mapping[str, Any]) -> Action
                 output.get("output"),
                 credits_used=_number(output.get("credits_used")) or 0.0,
                 duration=_number(output.get("duration")),
+                approximations=tuple(parse_approximations(output.get(APPROXIMATIONS_KEY))),
             )
         return ActionReply(event_id, action, 200, output)
     message = output if isinstance(output, str) else repr(output)

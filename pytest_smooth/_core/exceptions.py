@@ -20,6 +20,9 @@
     │   └── SmoothProtocolError            a reply that breaks the wire protocol
     ├── SmoothActionError                  an action reply with code 400 (the server's message)
     │   └── SmoothActionServerError        an action reply with code 500
+    ├── SmoothFidelityError                the local backend approximated part of a request
+    │                                      (raised instead of the warning in strict mode)
+    ├── SmoothFidelityWarning              the same as a warning (also a UserWarning)
     ├── SessionClosedError                 an action on a session that is closed or finished
     ├── TaskFailedError                    a one-shot task that ended failed or cancelled
     └── SmoothInputError                   a bad argument, refused before anything is sent
@@ -48,6 +51,8 @@ __all__ = [
     "SmoothActionServerError",
     "SmoothConnectionError",
     "SmoothError",
+    "SmoothFidelityError",
+    "SmoothFidelityWarning",
     "SmoothInputError",
     "SmoothProtocolError",
     "SmoothStatusError",
@@ -162,6 +167,37 @@ class SmoothActionError(SmoothError):
 
 class SmoothActionServerError(SmoothActionError):
     """The server failed while executing an action (reply code 500)."""
+
+
+class SmoothFidelityWarning(SmoothError, UserWarning):
+    """The local backend could only approximate part of a request; the cloud may answer otherwise.
+
+    Issued by the client with ``warnings.warn``, so pytest lists it in the warnings summary.
+    It is also a ``SmoothError``: under ``-W error::pytest_smooth.SmoothFidelityWarning`` the
+    raised warning is caught by ``except SmoothError``.
+    """
+
+
+class SmoothFidelityError(SmoothError):
+    """An approximation under strict mode (``local_strict=True``, ``--smooth-local-strict``).
+
+    ``approximations`` lists ``{"what", "detail"}`` as the server gave them; ``output`` is the
+    approximate result the action returned.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str,
+        approximations: list[dict[str, str]],
+        output: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.action = action
+        self.approximations = approximations
+        self.output = output
 
 
 class SessionClosedError(SmoothError):

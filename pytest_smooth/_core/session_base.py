@@ -24,6 +24,8 @@ from pytest_smooth._core.exceptions import SessionClosedError
 from pytest_smooth._core.exceptions import SmoothActionError
 from pytest_smooth._core.exceptions import SmoothError
 from pytest_smooth._core.exceptions import SmoothTimeoutError
+from pytest_smooth._core.fidelity import report_approximations
+from pytest_smooth._core.fidelity import strict_from_env
 from pytest_smooth._core.models import ActionRecord
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.payloads import convert
@@ -67,6 +69,9 @@ class BaseSmoothSession:
         self._credits = 0.0
         self._task = task
         self.label: str | None = None
+        # Strict fidelity: an approximation of the local backend raises SmoothFidelityError
+        # instead of warning (the plugin sets it from --smooth-local-strict).
+        self.local_strict: bool = strict_from_env()
         self._live_url: str | None = None
         self._recording_url: str | None = None
         self._apply(task)
@@ -164,6 +169,7 @@ class BaseSmoothSession:
         if reply is not None:
             record.server_duration = reply.duration
             record.credits_used = reply.credits_used
+            record.approximations = self._approximations(reply)
             self._credits += reply.credits_used
             error = error or reply.error
             if error is None:
@@ -180,6 +186,19 @@ class BaseSmoothSession:
                 listener(record)
             except Exception:
                 log.exception("event listener %r failed", listener)
+
+    def _approximations(self, reply: ActionReply) -> list[dict[str, str]]:
+        redact = self._transport.redactor.redact
+        return [{k: redact(v) for k, v in a.items()} for a in reply.approximations]
+
+    def _check_fidelity(self, action: str, reply: ActionReply, result: Any) -> None:
+        """Warn about, or in strict mode refuse, what the local backend only approximated."""
+        if reply.approximations:
+            subject = f"{self.label} (session {self._id})" if self.label else f"session {self._id}"
+            approximations = self._approximations(reply)
+            report_approximations(
+                subject, action, approximations, strict=self.local_strict, output=result
+            )
 
     def _reply_error(self, error: SmoothError) -> SmoothError:
         """Return the error of a reply with the server's text redacted."""

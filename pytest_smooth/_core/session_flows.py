@@ -72,6 +72,7 @@ class SessionFlows(BaseSmoothSession):
             if reply.error is not None:
                 raise self._reply_error(reply.error)
             result = self._convert(action, reply.output, model)
+            self._check_fidelity(action, reply, result)
         except BaseException as exc:
             self._state.forget(event_id)
             self._end(record, clock() - start, reply, exc)

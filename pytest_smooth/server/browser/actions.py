@@ -111,30 +111,42 @@ async def evaluate_js(page: Page, js: Any, args: Any, *, timeout: float) -> Any:
 
 
 async def extract(
-    page: Page, schema: Any, prompt: str | None, *, timeout: float, llm: Any = None
+    page: Page,
+    schema: Any,
+    prompt: str | None,
+    *,
+    timeout: float,
+    llm: Any = None,
+    notes: list[dict[str, str]] | None = None,
 ) -> Any:
     """Read ``schema``'s values from the DOM through ``server.extract``.
 
-    An empty result falls back to the LLM (when one is configured) with the page text.
+    What the reader could only approximate is appended to ``notes`` (the reply's
+    ``approximations``). A prompt it cannot read, or an empty result, goes to the LLM (when one
+    is configured) with the page text instead.
     """
     from playwright.async_api import Error as PlaywrightError
 
     if not isinstance(schema, dict):
         raise ActionFailed("extract needs a JSON schema object in 'schema'")
     from pytest_smooth.server.extract.reader import (
-        extract as read_dom,  # lazy: a sibling module, optional at import
+        extract_noting,  # lazy: a sibling module, optional at import
     )
     from pytest_smooth.server.extract.schema import ExtractError
 
     try:
-        value = await read_dom(page, schema, prompt, timeout=timeout)
+        value, found = await extract_noting(page, schema, prompt, timeout=timeout)
     except ExtractError as exc:  # an unusable schema or prompt, or a page that never settled
         raise ActionFailed(f"extract failed: {exc}") from None
     except PlaywrightError as exc:
         raise ActionFailed(f"extract failed: {playwright_message(exc)}") from None
-    if llm is not None and is_empty(value):
+    unread = any(note["what"] == "prompt" for note in found)
+    if llm is not None and (unread or is_empty(value)):
         text = await page_text(page)
         value = await llm.extract(text, schema, prompt)
+        found = []  # the model read the prompt and the page itself
+    if notes is not None:
+        notes.extend(found)
     return value
 
 

@@ -17,6 +17,9 @@ from pytest_smooth.server.browser import actions
 from pytest_smooth.server.browser.actions import ActionFailed
 from pytest_smooth.server.browser.devices import url_allowed
 from pytest_smooth.server.browser.evidence import Evidence
+from pytest_smooth.server.browser.fidelity import FidelityNotes
+from pytest_smooth.server.browser.fidelity import reply_output
+from pytest_smooth.server.browser.fidelity import session_approximations
 from pytest_smooth.server.browser.screencast import Screencast
 from pytest_smooth.server.browser.secret_fields import masked_screenshot
 from pytest_smooth.server.browser.secret_fields import secret_values
@@ -69,6 +72,7 @@ class BrowserSession:
         self.warm: Warm | None = None
         self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
         self.tools = ToolCalls(sink, spec.task_id)  # run_task's ``call tool``
+        self.notes = FidelityNotes(session_approximations(spec.request))  # approximations
         self.screencast: Screencast | None = None
         self._watched: asyncio.Future[None] | None = None  # filming started for a viewer
         self.runner: asyncio.Task[None] | None = None
@@ -173,6 +177,7 @@ class BrowserSession:
 
         started = time.monotonic()
         redact = self.evidence.secrets.redact
+        self.notes.start()
         if action == "run_task":
             self.evidence.secrets.add(*secret_values(action_input))
         try:
@@ -189,11 +194,7 @@ class BrowserSession:
             text = redact(f"internal error in {action}: {type(exc).__name__}: {exc}")
             self.sink.post_reply(self.task_id, event_id, 500, text)
             return
-        duration = time.monotonic() - started
-        if action == "goto":
-            output: dict[str, Any] = {"credits_used": 0, "duration": duration}
-        else:
-            output = {"output": value, "credits_used": 0, "duration": duration}
+        output = reply_output(action, value, time.monotonic() - started, self.notes.take())
         self.sink.post_reply(self.task_id, event_id, 200, output)
 
     async def ensure_page(self) -> None:
@@ -228,8 +229,9 @@ class BrowserSession:
                 self.page, data.get("js"), data.get("args"), timeout=timeout
             )
         if action == "extract":
+            schema, prompt = data.get("schema"), data.get("prompt")
             return await actions.extract(
-                self.page, data.get("schema"), data.get("prompt"), timeout=timeout, llm=self.llm
+                self.page, schema, prompt, timeout=timeout, llm=self.llm, notes=self.notes.action
             )
         if action == "run_task":
             from pytest_smooth.server.agent.runner import (

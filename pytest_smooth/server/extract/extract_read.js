@@ -214,10 +214,10 @@ function looksLikeSelector(s) {
 }
 
 // The prompt's CSS selector, if it is one or contains one: {els, error, missing}.
+// (Python's server/extract/prompt.py builds the same tries and passes them as args.tries.)
 function resolvePrompt(prompt) {
-  const root = document.body || document.documentElement;
   const p = (prompt || "").trim();
-  if (!p) return {els: [root]};
+  if (!p) return resolveTries([]);
   // [selector, strict (invalid is an error), firm (matching nothing is worth waiting for)]
   const firmly = (t) => /^[#.\[]/.test(t);
   const whole = firmly(p) || (!/\s/.test(p) && looksLikeSelector(p));
@@ -231,6 +231,11 @@ function resolvePrompt(prompt) {
     const t = tok.replace(/[,;!?)"'”’]+$/, "").replace(/^["'“‘(]+/, "").replace(/\.$/, "");
     if (looksLikeSelector(t)) tries.push([t, false, firmly(t)]);
   }
+  return resolveTries(tries);
+}
+
+function resolveTries(tries) {
+  const root = document.body || document.documentElement;
   let missing = null;
   for (const [sel, strict, firm] of tries) {
     let els;
@@ -245,12 +250,55 @@ function resolvePrompt(prompt) {
   return missing === null ? {els: [root]} : {els: [], missing};
 }
 
+const SECTION_HEADINGS = "h1,h2,h3,h4,h5,h6,[role=heading],legend,caption,summary";
+
+function sectionLevel(el) {
+  const m = /^h([1-6])$/.exec(el.localName);
+  if (m) return Number(m[1]);
+  if (el.getAttribute("role") === "heading") return Number(el.getAttribute("aria-level")) || 2;
+  return 7;
+}
+
+// The part of the page under the heading named `name` ("in the Reviews section"), or null:
+// the largest ancestor of the heading holding no other heading of its level or higher (its
+// <section>, <article>, card...); when headings are siblings, the largest element between
+// the heading and the next one of its level.
+function sectionScope(root, name) {
+  const squash = (s) => collapse(s).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  const want = squash(name);
+  const heads = [...root.querySelectorAll(SECTION_HEADINGS)].filter(shown);
+  const named = (test) => heads.find((h) => test(squash(text(h))));
+  const h = named((t) => t === want) || named((t) => t.startsWith(want + " "))
+    || named((t) => (" " + t + " ").includes(" " + want + " "));
+  if (!h) return null;
+  const level = sectionLevel(h);
+  const rival = (el) => [...el.querySelectorAll(SECTION_HEADINGS)].some(
+    (x) => x !== h && !h.contains(x) && shown(x) && sectionLevel(x) <= level);
+  let top = h;
+  for (let el = h.parentElement; el && el !== root.parentElement && !rival(el); el = el.parentElement) {
+    top = el;
+    if (el === root) break;
+  }
+  if (top !== h && text(top).length > text(h).length) return top;
+  let best = null;
+  for (let el = top.nextElementSibling; el; el = el.nextElementSibling) {
+    if (el.matches(SECTION_HEADINGS) && sectionLevel(el) <= level) break;
+    if (rival(el)) break;
+    if (shown(el) && (!best || text(el).length > text(best).length)) best = el;
+  }
+  return best;
+}
 
 function main(args) {
   const node = args.schema;
-  const scope = resolvePrompt(args.prompt);
+  const scope = args.tries ? resolveTries(args.tries) : resolvePrompt(args.prompt);
   const res = {tree: null, error: scope.error || null, missing: scope.missing || null, ...settleState()};
   if (!scope.els.length) return res;
+  if (args.section) {
+    const part = sectionScope(scope.els[0], args.section);
+    if (!part) return {...res, missing_section: args.section};
+    scope.els = [part];
+  }
   const S = scope.els[0];
   const ctx = {doc: S === document.body || S === document.documentElement, extra: []};
   if (node.kind === "map") {

@@ -95,7 +95,11 @@ the parent's scope, and the object is null when none of its properties is found.
 
 Scope. A prompt that is a CSS selector (``#closed``), or contains one (``rows of
 `table.open```, "... in #closed"), reads inside the first visible element it matches (for an
-array schema, several matches are the items); other prompts are ignored. Hidden elements
+array schema, several matches are the items); "in the Reviews section" reads inside the part
+of the page under that heading. Ordering, picking and filtering ("the cheapest", "the first 3",
+"where category is Books", "in stock") apply to the items read (``prompt.py`` parses the
+prompt, ``shaping.py`` applies it); words no form explains are returned as approximations by
+``extract_noting``, never ignored silently. Hidden elements
 (``display: none``, ``visibility: hidden``, ``hidden``, type=hidden, parked off-screen), scripts
 and styles are never read.
 
@@ -122,13 +126,18 @@ from typing import Any
 
 from pytest_smooth.server.extract.coerce import build_value
 from pytest_smooth.server.extract.coerce import is_complete
+from pytest_smooth.server.extract.prompt import parse_prompt
 from pytest_smooth.server.extract.schema import ExtractError
+from pytest_smooth.server.extract.schema import Node
 from pytest_smooth.server.extract.schema import normalise_schema
+from pytest_smooth.server.extract.shaping import finish
+from pytest_smooth.server.extract.shaping import read_target
+from pytest_smooth.server.extract.shaping import unread_note
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-__all__ = ["SETTLE_INIT_SCRIPT", "ExtractError", "extract", "reader_source"]
+__all__ = ["SETTLE_INIT_SCRIPT", "ExtractError", "extract", "extract_noting", "reader_source"]
 
 QUIET_MS = 120.0  # DOM quiet this long after load before a read counts
 RECENT_MS = 1000.0  # a page loaded or changed this recently may still be filling
@@ -188,25 +197,48 @@ async def extract(
     """Read the values ``schema`` asks for from ``page``; see the module docstring for the rules.
 
     Raises ``ExtractError`` for a schema it cannot read, a prompt that is an invalid selector,
-    a selector that matches nothing, or a page that does not answer within ``timeout``.
+    a selector or a section that matches nothing, or a page that does not answer within
+    ``timeout``.
+    """
+    value, _notes = await extract_noting(page, schema, prompt, timeout=timeout)
+    return value
+
+
+async def extract_noting(
+    page: Page, schema: dict[str, Any], prompt: str | None, *, timeout: float = 10.0
+) -> tuple[Any, list[dict[str, str]]]:
+    """Return what ``extract`` returns and the approximations (``{"what", "detail"}``).
+
+    A prompt's words that no form explains come first, as ``what="prompt"``.
     """
     node = normalise_schema(schema)
     if prompt is not None and not isinstance(prompt, str):
         raise ExtractError(f"prompt must be a string or null, got {type(prompt).__name__}")
+    plan = parse_prompt(prompt)
+    target = read_target(node, plan)
+    args = {"schema": target.node, "tries": plan.tries, "section": plan.section}
+    value = await _read(page, target.node, args, timeout)
+    value, notes = finish(target, value, plan)
+    if plan.unread:
+        notes.insert(0, unread_note(prompt or "", plan.unread))
+    return value, notes
+
+
+async def _read(page: Page, node: Node, args: dict[str, Any], timeout: float) -> Any:
     start = time.monotonic()
     hard = start + timeout
     soft = start + min(timeout, SETTLE_LIMIT)
-    reading = _Reading(page, {"schema": node, "prompt": prompt}, hard, timeout)
+    reading = _Reading(page, args, hard, timeout)
     state = await reading.read(soft)
     while True:
         if state.get("error"):
             raise ExtractError(state["error"])
         young = time.monotonic() < soft
-        value = None if state.get("missing") else build_value(state.get("tree"), node)
-        if state.get("missing"):
+        absent = state.get("missing") or state.get("missing_section")
+        value = None if absent else build_value(state.get("tree"), node)
+        if absent:
             if not young:
-                missing = state["missing"]
-                raise ExtractError(f"prompt selector {missing!r} matched no visible element")
+                raise ExtractError(_absent_message(state))
         elif not young or (
             float(state.get("quiet", 0)) >= QUIET_MS
             and (is_complete(value, node) or not _still_filling(state))
@@ -214,6 +246,12 @@ async def extract(
             return value
         await asyncio.sleep(POLL_INTERVAL)
         state = await reading.refresh(state, soft)
+
+
+def _absent_message(state: dict[str, Any]) -> str:
+    if state.get("missing"):
+        return f"prompt selector {state['missing']!r} matched no visible element"
+    return f"prompt section {state['missing_section']!r}: no visible heading with that text"
 
 
 class _Reading:
