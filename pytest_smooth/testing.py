@@ -17,11 +17,12 @@ async clients::
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
-import re
 import threading
 from collections.abc import Callable
 from collections.abc import Collection
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -29,21 +30,18 @@ from typing import Any
 import httpx
 
 from pytest_smooth._core.constants import API_KEY_HEADER
-from pytest_smooth._core.constants import LONG_POLL_PARAM
-from pytest_smooth.server.http.body import BodyError
-from pytest_smooth.server.http.body import parse_json
-from pytest_smooth.server.http.body import parse_multipart
-from pytest_smooth.server.protocol.events import event_mark
-from pytest_smooth.server.protocol.events import held_reply
+from pytest_smooth.server.protocol.bodies import BodyError
+from pytest_smooth.server.protocol.bodies import parse_json
+from pytest_smooth.server.protocol.bodies import parse_multipart
 from pytest_smooth.server.protocol.executor import ReplySink
 from pytest_smooth.server.protocol.executor import SessionSpec
+from pytest_smooth.server.protocol.handler import ApiHandler
 from pytest_smooth.server.protocol.routes import API_PREFIX
 from pytest_smooth.server.protocol.store import Store
 
 __all__ = ["CannedExecutor", "FakeSmooth", "Fault", "RecordedRequest"]
 
 FAKE_ROOT = "https://fake.smooth.test"
-_EVENT_PATH = re.compile(API_PREFIX + r"/task/([^/]+)/event/?\Z")
 DEFAULT_OUTPUTS: dict[str, Any] = {
     "evaluate_js": None,
     "exec_js": None,
@@ -136,10 +134,29 @@ class CannedExecutor:
         self.closed[task_id] = graceful
         self.pending.pop(task_id, None)
 
+    @contextlib.contextmanager
+    def watch(self, task_id: str) -> Iterator[DeliveryWatch]:
+        """Be the held answers' ``ChangeSignal``: a change is a result delivered."""
+        yield DeliveryWatch(self, task_id)
+
     def deliver(self, task_id: str) -> None:
         """Run what the task is waiting for (called after each GET of the task)."""
         for job in self.pending.pop(task_id, []):
             job()
+
+
+@dataclass(frozen=True)
+class DeliveryWatch:
+    """The fake's ``Watch`` of a held request: "waiting" runs the task's pending results."""
+
+    executor: CannedExecutor
+    task_id: str
+
+    async def wait(self, timeout: float) -> bool:  # noqa: ARG002
+        """Deliver the pending results at once; False when there were none (stop waiting)."""
+        waiting = bool(self.executor.pending.get(self.task_id))
+        self.executor.deliver(self.task_id)
+        return waiting
 
 
 class FakeSmooth:
@@ -239,13 +256,9 @@ class FakeSmooth:
         elif body_error is not None:
             status, reply = body_error.status, {"detail": body_error.detail}
         else:
-            held = _EVENT_PATH.match(path) if LONG_POLL_PARAM in query else None
-            mark = event_mark(self.store, held.group(1)) if held else 0
-            status, reply = self.store.handle(method, path, query, body)
-            if held and self.inline_replies and status == 200:
-                self.executor.deliver(held.group(1))
-                _, event = held_reply(self.store, held.group(1), reply["r"]["id"], mark)
-                reply = {"r": {**reply["r"], "reply": event}}
+            # Like the cloud, no long poll; held POSTs only with inline_replies.
+            api = ApiHandler(self.store, long_poll=False, held_replies=self.inline_replies)
+            status, reply = api.serve_now(method, path, query, body, self.executor)
         if method == "GET" and status in (200, 202) and path.startswith(API_PREFIX + "/task/"):
             self.executor.deliver(path.rsplit("/", 1)[-1])
         if fault is not None:

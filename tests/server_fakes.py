@@ -8,6 +8,7 @@ from typing import Any
 
 from pytest_smooth.server.protocol.executor import ReplySink
 from pytest_smooth.server.protocol.executor import SessionSpec
+from pytest_smooth.server.protocol.routes import ROUTES
 from pytest_smooth.server.protocol.store import Store
 
 NANOID = "V1StGXR8_Z5jdHi6B-myT"  # 21 chars, like the SDK's event ids
@@ -67,7 +68,8 @@ class RecordingExecutor:
 
 
 def call(store: Store, method: str, path: str, body: Any = None, **query: Any) -> tuple[int, Any]:
-    return store.handle(method, "/api/v1" + path, {k: str(v) for k, v in query.items()}, body)
+    query_text = {k: str(v) for k, v in query.items()}
+    return ROUTES.dispatch(store, method, "/api/v1" + path, query_text, body)
 
 
 def open_session(store: Store, **options: Any) -> str:

@@ -205,9 +205,9 @@ def test_every_store_route_is_documented() -> None:
         for method in item
         if method in METHODS
     }
-    for method, pattern, _ in ROUTES:
-        path = pattern.pattern.removesuffix(r"\Z").replace("(?P<id>[^/]+)", "{id}")
-        assert (method, path) in documented, f"{method} /api/v1{path} is served but not documented"
+    for route in ROUTES.routes:
+        served = (route.method, route.path)
+        assert served in documented, f"{route.method} /api/v1{route.path} is not documented"
 
 
 @pytest.mark.parametrize(

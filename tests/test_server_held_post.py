@@ -1,7 +1,7 @@
 """POST /task/{id}/event?wait_ms=N: the ack carries the action's reply (our wire extension).
 
 Over HTTP with the loop executor of test_server_app (it replies 0.3 s after each action), and
-the pure ``held_reply`` decision over the store.
+the pure ``Store.held_reply`` decision.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import httpx
 import pytest
 
 from pytest_smooth.server import LocalServer
-from pytest_smooth.server.protocol.events import event_mark
-from pytest_smooth.server.protocol.events import held_reply
 from pytest_smooth.server.protocol.store import Store
 from tests.server_fakes import Clock
 from tests.server_fakes import RecordingExecutor
@@ -104,15 +102,15 @@ def test_held_reply_waits_for_its_own_reply_only() -> None:
     executor = RecordingExecutor()
     store = Store(executor, root_url="http://127.0.0.1:9", clock=Clock())
     task_id = open_session(store)
-    mark = event_mark(store, task_id)
+    mark = store.last_event_ts(task_id)
     send(store, task_id, "goto", {"url": "x"}, event_id="ev-a")
-    assert held_reply(store, task_id, "ev-a", mark) == (False, None)
-    assert held_reply(store, task_id, "unknown", mark) == (True, None)
-    assert held_reply(store, "no-task", "ev-a", mark) == (True, None)
+    assert store.held_reply(task_id, "ev-a", mark) == (False, None)
+    assert store.held_reply(task_id, "unknown", mark) == (True, None)
+    assert store.held_reply("no-task", "ev-a", mark) == (True, None)
     # Another event (a tool call) ends the hold without a reply: the client must poll for it.
     store.emit_tool_call(task_id, "lookup", {})
-    assert held_reply(store, task_id, "ev-a", mark) == (True, None)
+    assert store.held_reply(task_id, "ev-a", mark) == (True, None)
     store.post_reply(task_id, "ev-a", 200, {"output": 1})
-    done, event = held_reply(store, task_id, "ev-a", mark)
+    done, event = store.held_reply(task_id, "ev-a", mark)
     assert done and event is not None and event["id"] == "ev-a"
     assert get(store, task_id)[1]["events"][-1] == event

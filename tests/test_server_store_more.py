@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from pytest_smooth.server.protocol.routes import ROUTES
 from pytest_smooth.server.protocol.store import Store
 from tests.server_fakes import NANOID
 from tests.server_fakes import Clock
@@ -120,7 +121,7 @@ def test_list_tasks_newest_first_with_cursor_and_limit(store: Store, clock: Cloc
 def test_unknown_routes_and_methods(store: Store) -> None:
     assert call(store, "GET", "/nothing") == (404, {"detail": "Not Found"})
     assert call(store, "PATCH", "/task") == (405, {"detail": "Method Not Allowed"})
-    assert store.handle("GET", "/elsewhere", {}, None)[0] == 404
+    assert ROUTES.dispatch(store, "GET", "/elsewhere", {}, None)[0] == 404
 
 
 def test_delete_data_only_after_the_task_finished(store: Store) -> None:

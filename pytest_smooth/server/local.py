@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib
 import secrets
 import shutil
 import socket
@@ -27,9 +26,10 @@ from typing_extensions import Self
 from pytest_smooth.server.browser.discovery import find_browser
 from pytest_smooth.server.http.app import DEFAULT_REAP_INTERVAL
 from pytest_smooth.server.http.app import create_app
-from pytest_smooth.server.http.app import is_evidence_source
 from pytest_smooth.server.http.body import DEFAULT_MAX_JSON_BYTES
 from pytest_smooth.server.http.body import DEFAULT_MAX_UPLOAD_BYTES
+from pytest_smooth.server.protocol.evidence import Evidence
+from pytest_smooth.server.protocol.evidence import EvidenceSource
 from pytest_smooth.server.protocol.executor import Executor
 from pytest_smooth.server.protocol.store import Store
 
@@ -209,8 +209,10 @@ class LocalServer:
         target = find_browser(self._browser)  # raises here, in the caller's thread, if none
 
         def build() -> Executor:
-            browser = importlib.import_module(f"{__package__}.browser.executor")
-            executor: Executor = browser.PlaywrightExecutor(
+            # Imported here: Playwright loads only when this server drives a real browser.
+            from pytest_smooth.server.browser.executor import PlaywrightExecutor
+
+            return PlaywrightExecutor(
                 target,
                 headless=self._headless,
                 prewarm=self._prewarm,
@@ -218,7 +220,6 @@ class LocalServer:
                 llm_model=self._llm[1],
                 tracing=self.tracing,
             )
-            return executor
 
         return build
 
@@ -268,7 +269,7 @@ class LocalServer:
         app = create_app(
             self.store,
             api_key=self.api_key,
-            evidence=executor if is_evidence_source(executor) else None,
+            evidence=Evidence(executor) if isinstance(executor, EvidenceSource) else None,
             max_json_bytes=self._limits[0],
             max_upload_bytes=self._limits[1],
             reap_interval=self._reap_interval,

@@ -10,13 +10,13 @@
 
 All but the screenshot stay available after the session closes, while its evidence is kept.
 For a finished task whose session is still closing, the reply waits (bounded) for the close,
-so it holds the final frame and the whole trace.
+so it holds the final frame and the whole trace. The names and media types are declared in
+the route table (``protocol/routes.py``), which documents them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -24,14 +24,18 @@ from starlette.responses import JSONResponse
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pytest_smooth._core.constants import FINISHED_STATUSES
+from pytest_smooth.server.protocol.evidence import Evidence
+from pytest_smooth.server.protocol.evidence import TaskLookup
+from pytest_smooth.server.protocol.routes import API_PREFIX
+from pytest_smooth.server.protocol.routes import ARTIFACTS
 
-ARTIFACTS = ("screenshot.png", "trace.zip", "recording.html", "console.json")
-# Longest wait for a finished task's session to finish closing.
-SETTLE_TIMEOUT = 10.0
 TRACING_OFF = (
     "no trace: tracing is off on this local backend (LocalServer(tracing=False) or"
     " python -m pytest_smooth.server --no-tracing)"
+)
+NO_RECORDING = (
+    "no recording: the session kept no screencast frames"
+    " (opened with enable_recording=False, or its evidence was dropped)"
 )
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -40,46 +44,56 @@ def _detail(status: int, message: str) -> Response:
     return JSONResponse({"detail": message}, status)
 
 
-def artifact_route(
-    store: Any, evidence: Any, auth_error: Callable[[Request], Response | None]
-) -> Route:
-    """Return the route serving ``ARTIFACTS`` of ``store``'s tasks from ``evidence``."""
+class ArtifactFiles:
+    """Serve each artifact of one ``TaskLookup``'s tasks from ``Evidence``."""
 
-    async def settled(task_id: str) -> None:
-        wait_closed = getattr(evidence, "wait_closed", None)
-        snapshot = store.task_snapshot(task_id) or {}
-        finished = snapshot.get("status") in FINISHED_STATUSES
-        if finished and callable(wait_closed) and evidence.is_open(task_id):
-            await wait_closed(task_id, SETTLE_TIMEOUT)
+    def __init__(self, store: TaskLookup, evidence: Evidence) -> None:
+        self.store = store
+        self.evidence = evidence
 
-    async def serve(task_id: str, name: str) -> Response:
+    async def serve(self, task_id: str, name: str) -> Response:
+        """Answer the artifact ``name`` (one of ``ARTIFACTS``) of a known task."""
         if name == "screenshot.png":
-            try:
-                return Response(await evidence.screenshot(task_id), media_type="image/png")
-            except KeyError:
-                return _detail(409, "no screenshot: the session is closed")
-        if name == "trace.zip" and getattr(evidence, "tracing", True) is False:
+            return await self.screenshot(task_id)
+        if name == "trace.zip" and not self.evidence.tracing:
             return _detail(409, TRACING_OFF)
-        await settled(task_id)
+        await self.evidence.settle(task_id, self.store.task_status(task_id))
         if name == "trace.zip":
-            data = await evidence.trace_zip(task_id)
-            if data is None:
-                return _detail(409, "no trace was recorded for this task")
-            return Response(data, media_type="application/zip", headers=_NO_STORE)
-        reader = getattr(
-            evidence, "recording_html" if name == "recording.html" else "console", None
-        )
-        document = reader(task_id) if callable(reader) else None
+            return await self.trace(task_id)
         if name == "recording.html":
-            if document is None:
-                return _detail(
-                    409, "no recording: the session kept no screencast frames"
-                    " (opened with enable_recording=False, or its evidence was dropped)",
-                )  # fmt: skip
-            return HTMLResponse(document, headers=_NO_STORE)
+            return self.recording(task_id)
+        return self.console(task_id)
+
+    async def screenshot(self, task_id: str) -> Response:
+        try:
+            return Response(await self.evidence.screenshot(task_id), media_type="image/png")
+        except KeyError:
+            return _detail(409, "no screenshot: the session is closed")
+
+    async def trace(self, task_id: str) -> Response:
+        data = await self.evidence.trace_zip(task_id)
+        if data is None:
+            return _detail(409, "no trace was recorded for this task")
+        return Response(data, media_type="application/zip", headers=_NO_STORE)
+
+    def recording(self, task_id: str) -> Response:
+        document = self.evidence.recording_html(task_id)
+        if document is None:
+            return _detail(409, NO_RECORDING)
+        return HTMLResponse(document, headers=_NO_STORE)
+
+    def console(self, task_id: str) -> Response:
+        document = self.evidence.console(task_id)
         if document is None:
             return _detail(409, "no console log: the session's evidence was dropped")
         return JSONResponse(document, headers=_NO_STORE)
+
+
+def artifact_route(
+    store: TaskLookup, evidence: Evidence | None, auth_error: Callable[[Request], Response | None]
+) -> Route:
+    """Return the route serving ``ARTIFACTS`` of ``store``'s tasks from ``evidence``."""
+    files = None if evidence is None else ArtifactFiles(store, evidence)
 
     async def artifact(request: Request) -> Response:
         denied = auth_error(request)
@@ -90,8 +104,8 @@ def artifact_route(
             return _detail(404, f"unknown artifact {name!r}; known: {', '.join(ARTIFACTS)}")
         if not store.has_task(task_id):
             return _detail(404, "Task not found")
-        if evidence is None:
+        if files is None:
             return _detail(409, "artifacts need the local Playwright executor")
-        return await serve(task_id, name)
+        return await files.serve(task_id, name)
 
-    return Route("/api/v1/task/{id}/artifacts/{name}", artifact, methods=["GET"])
+    return Route(API_PREFIX + "/task/{id}/artifacts/{name}", artifact, methods=["GET"])

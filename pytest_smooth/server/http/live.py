@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -23,104 +25,102 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.routing import Route
 
-from pytest_smooth._core.constants import FINISHED_STATUSES
 from pytest_smooth.server.http.live_pages import LIVE_PAGE
 from pytest_smooth.server.http.live_pages import RECORDING_PAGE
-
-# Longest wait for a finished task's session to finish closing before serving its recording.
-SETTLE_TIMEOUT = 10.0
+from pytest_smooth.server.protocol.evidence import Evidence
+from pytest_smooth.server.protocol.evidence import TaskLookup
 
 # Token-bearing pages: never cached, never leaked through Referer.
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# An endpoint of a checked task: (request, task id, token) -> response.
+Checked = Callable[[Request, str, str], Awaitable[Response]]
 
 
 def _error(status: int, message: str) -> Response:
     return JSONResponse({"detail": message}, status_code=status, headers=_HEADERS)
 
 
-def _task_status(store: Any, task_id: str) -> str | None:
-    snapshot = store.task_snapshot(task_id)
-    return None if snapshot is None else str(snapshot.get("status"))
+def _jpeg(frame: tuple[int, bytes]) -> Response:
+    headers = {**_HEADERS, "X-Frame-Timestamp": str(frame[0])}
+    return Response(frame[1], media_type="image/jpeg", headers=headers)
 
 
-def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
-    """Return the live-view and recording routes over ``store`` (tokens) and ``evidence``."""
+def _page(template: str, task_id: str, token: str) -> Response:
+    base = f"/{quote(task_id)}"
+    body = (
+        template.replace("{{TITLE}}", html.escape(task_id))
+        .replace("{{TASK_JSON}}", json.dumps(task_id))
+        .replace("{{BASE_JSON}}", json.dumps(base))
+        .replace("{{TOKEN_JSON}}", json.dumps(token))
+    )
+    return HTMLResponse(body, headers=_HEADERS)
 
-    def guard(request: Request) -> tuple[str, str] | Response:
-        task_id = request.path_params["task_id"]
-        if not store.has_task(task_id):
-            return _error(404, "Task not found")
-        token = request.query_params.get("token", "")
-        if not token or not store.check_token(task_id, token):
-            return _error(403, "a valid token is required (it is part of the live/recording URL)")
-        return task_id, token
 
-    async def settled(task_id: str) -> None:
-        # A finished task's session may still be closing (final frame, trace): wait for it,
-        # so the replay lists the whole recording.
-        wait_closed = getattr(evidence, "wait_closed", None)
-        finished = _task_status(store, task_id) in FINISHED_STATUSES
-        if finished and callable(wait_closed) and evidence.is_open(task_id):
-            await wait_closed(task_id, SETTLE_TIMEOUT)
+class LiveView:
+    """The live and recording endpoints over ``store`` (tokens, status) and ``evidence``."""
 
-    def page(template: str, task_id: str, token: str) -> Response:
-        base = f"/{quote(task_id)}"
-        body = (
-            template.replace("{{TITLE}}", html.escape(task_id))
-            .replace("{{TASK_JSON}}", json.dumps(task_id))
-            .replace("{{BASE_JSON}}", json.dumps(base))
-            .replace("{{TOKEN_JSON}}", json.dumps(token))
-        )
-        return HTMLResponse(body, headers=_HEADERS)
+    def __init__(self, store: TaskLookup, evidence: Evidence) -> None:
+        self.store = store
+        self.evidence = evidence
 
-    async def live_page(request: Request) -> Response:
-        checked = guard(request)
-        return checked if isinstance(checked, Response) else page(LIVE_PAGE, *checked)
+    def routes(self) -> list[BaseRoute]:
+        """Return the Starlette routes, each behind the token check."""
+        endpoints: list[tuple[str, Checked]] = [
+            ("/live/{task_id}", self.live_page),
+            ("/live/{task_id}/frame.jpg", self.live_frame),
+            ("/live/{task_id}/status.json", self.live_status),
+            ("/recording/{task_id}", self.recording_page),
+            ("/recording/{task_id}/frames.json", self.frames_json),
+            ("/recording/{task_id}/frame/{n:int}.jpg", self.frame_n),
+            ("/recording/{task_id}/trace.zip", self.trace),
+        ]
+        return [Route(path, self._guarded(serve), methods=["GET"]) for path, serve in endpoints]
 
-    async def live_frame(request: Request) -> Response:
-        checked = guard(request)
-        if isinstance(checked, Response):
-            return checked
-        watch = getattr(evidence, "watch", None)
-        if callable(watch):
-            watch(checked[0])  # a session that does not record films only while watched
-        frame = evidence.latest_frame(checked[0])
+    def _guarded(self, serve: Checked) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            task_id = request.path_params["task_id"]
+            if not self.store.has_task(task_id):
+                return _error(404, "Task not found")
+            token = request.query_params.get("token", "")
+            if not token or not self.store.check_token(task_id, token):
+                message = "a valid token is required (it is part of the live/recording URL)"
+                return _error(403, message)
+            return await serve(request, task_id, token)
+
+        return endpoint
+
+    async def live_page(self, _: Request, task_id: str, token: str) -> Response:
+        return _page(LIVE_PAGE, task_id, token)
+
+    async def live_frame(self, request: Request, task_id: str, _: str) -> Response:
+        self.evidence.watch(task_id)  # a session that does not record films only while watched
+        frame = self.evidence.latest_frame(task_id)
         if frame is None:
             return _error(404, "no frame yet")
         if request.query_params.get("since") == str(frame[0]):
             return Response(status_code=204, headers=_HEADERS)  # the viewer has this one
-        headers = {**_HEADERS, "X-Frame-Timestamp": str(frame[0])}
-        return Response(frame[1], media_type="image/jpeg", headers=headers)
+        return _jpeg(frame)
 
-    async def live_status(request: Request) -> Response:
-        checked = guard(request)
-        if isinstance(checked, Response):
-            return checked
-        task_id = checked[0]
-        latest = evidence.latest_frame(task_id)
-        is_open = getattr(evidence, "is_open", None)
+    async def live_status(self, _: Request, task_id: str, __: str) -> Response:
+        latest = self.evidence.latest_frame(task_id)
         body = {
             "task_id": task_id,
-            "status": _task_status(store, task_id),
-            "open": bool(is_open(task_id)) if callable(is_open) else None,
-            "frames": len(evidence.frames(task_id)),
+            "status": self.store.task_status(task_id),
+            "open": self.evidence.is_open(task_id),
+            "frames": len(self.evidence.frames(task_id)),
             "latest_timestamp": latest[0] if latest else None,
         }
         return JSONResponse(body, headers=_HEADERS)
 
-    async def recording_page(request: Request) -> Response:
-        checked = guard(request)
-        return checked if isinstance(checked, Response) else page(RECORDING_PAGE, *checked)
+    async def recording_page(self, _: Request, task_id: str, token: str) -> Response:
+        return _page(RECORDING_PAGE, task_id, token)
 
-    async def frames_json(request: Request) -> Response:
-        checked = guard(request)
-        if isinstance(checked, Response):
-            return checked
-        task_id, token = checked
-        await settled(task_id)
-        frames = evidence.frames(task_id)
+    async def frames_json(self, _: Request, task_id: str, token: str) -> Response:
+        status = self.store.task_status(task_id)
+        await self.evidence.settle(task_id, status)
+        frames = self.evidence.frames(task_id)
         first = frames[0][0] if frames else 0
-        listing = [
+        listing: list[dict[str, Any]] = [
             {
                 "n": n,
                 "timestamp": stamp,
@@ -130,27 +130,20 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
             }
             for n, (stamp, jpeg) in enumerate(frames)
         ]
-        body = {"task_id": task_id, "status": _task_status(store, task_id), "frames": listing}
+        body = {"task_id": task_id, "status": self.store.task_status(task_id), "frames": listing}
         return JSONResponse(body, headers=_HEADERS)
 
-    async def frame_n(request: Request) -> Response:
-        checked = guard(request)
-        if isinstance(checked, Response):
-            return checked
-        frames = evidence.frames(checked[0])
+    async def frame_n(self, request: Request, task_id: str, _: str) -> Response:
+        frames = self.evidence.frames(task_id)
         n = request.path_params["n"]
         if not 0 <= n < len(frames):
             return _error(404, f"no frame {n}: the recording has {len(frames)} frames")
-        headers = {**_HEADERS, "X-Frame-Timestamp": str(frames[n][0])}
-        return Response(frames[n][1], media_type="image/jpeg", headers=headers)
+        return _jpeg(frames[n])
 
-    async def trace(request: Request) -> Response:
-        checked = guard(request)
-        if isinstance(checked, Response):
-            return checked
-        await settled(checked[0])
+    async def trace(self, _: Request, task_id: str, __: str) -> Response:
+        await self.evidence.settle(task_id, self.store.task_status(task_id))
         try:
-            data = await evidence.trace_zip(checked[0])
+            data = await self.evidence.trace_zip(task_id)
         except KeyError:
             data = None
         if data is None:
@@ -158,12 +151,7 @@ def live_routes(store: Any, evidence: Any) -> list[BaseRoute]:
         headers = {**_HEADERS, "Content-Disposition": 'attachment; filename="trace.zip"'}
         return Response(data, media_type="application/zip", headers=headers)
 
-    return [
-        Route("/live/{task_id}", live_page, methods=["GET"]),
-        Route("/live/{task_id}/frame.jpg", live_frame, methods=["GET"]),
-        Route("/live/{task_id}/status.json", live_status, methods=["GET"]),
-        Route("/recording/{task_id}", recording_page, methods=["GET"]),
-        Route("/recording/{task_id}/frames.json", frames_json, methods=["GET"]),
-        Route("/recording/{task_id}/frame/{n:int}.jpg", frame_n, methods=["GET"]),
-        Route("/recording/{task_id}/trace.zip", trace, methods=["GET"]),
-    ]
+
+def live_routes(store: TaskLookup, evidence: Evidence) -> list[BaseRoute]:
+    """Return the live-view and recording routes over ``store`` (tokens) and ``evidence``."""
+    return LiveView(store, evidence).routes()

@@ -2,7 +2,8 @@
 
 The store never awaits anything: it tells the executor what to do through ``Executor`` and
 the executor answers later through ``ReplySink`` (implemented by the store). All calls happen
-on the server's event-loop thread, so neither side needs locks.
+on the server's event-loop thread, so neither side needs locks. What an executor offers for
+reports and the live view is ``protocol/evidence.py``'s ``EvidenceSource``.
 """
 
 from __future__ import annotations
@@ -59,29 +60,3 @@ class Executor(Protocol):
 
     def close_session(self, task_id: str, *, graceful: bool) -> None:
         """Tear the session down (graceful: save the profile first)."""
-
-
-class EvidenceSource(Protocol):
-    """Also implemented by the browser executor: what failure reports and the live view read.
-
-    ``recording_html`` and ``console`` are optional: the artifact route answers 409 without.
-    An executor may also say ``tracing = False`` (trace.zip then says tracing is off).
-    """
-
-    async def screenshot(self, task_id: str) -> bytes:
-        """Return a PNG of the session's page now (KeyError: unknown or closed session)."""
-
-    async def trace_zip(self, task_id: str) -> bytes | None:
-        """Return the Playwright trace recorded so far, secrets redacted (None: not traced)."""
-
-    def recording_html(self, task_id: str) -> str | None:
-        """Return the self-contained replay page of the frames (None: no frames kept)."""
-
-    def console(self, task_id: str) -> dict[str, Any] | None:
-        """Return ``{"task_id", "entries", "dropped"}`` (None: the evidence is gone)."""
-
-    def frames(self, task_id: str) -> list[tuple[int, bytes]]:
-        """Return the screencast frames as (ms, JPEG bytes); kept after the session ends."""
-
-    def latest_frame(self, task_id: str) -> tuple[int, bytes] | None:
-        """Return the newest screencast frame, for the live view."""

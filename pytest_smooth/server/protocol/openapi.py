@@ -1,6 +1,7 @@
-"""The local backend's OpenAPI 3.1 document: every route, its parameters and response shapes.
+"""The local backend's OpenAPI 3.1 document, generated from the route table (``routes.py``).
 
-Schemas come from the wire models in ``_models`` so the document cannot drift from them.
+Schemas come from the wire models in ``_core.models`` and the operations from ``ROUTES``, so
+the document cannot drift from what is served.
 """
 
 from __future__ import annotations
@@ -11,229 +12,113 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from pytest_smooth._core import models as m
 from pytest_smooth._core.constants import API_KEY_HEADER
+from pytest_smooth._core.models import ErrorBody
+from pytest_smooth.server.protocol.routes import API_PREFIX
+from pytest_smooth.server.protocol.routes import ROUTES
+from pytest_smooth.server.protocol.routes import Body
+from pytest_smooth.server.protocol.routes import Query
+from pytest_smooth.server.protocol.routes import Route
 
 REF = "#/components/schemas/{model}"
-_MODELS: tuple[type[BaseModel], ...] = (
-    m.TaskRequest,
-    m.TaskResponse,
-    m.TaskEvent,
-    m.RequestEvent,
-    m.EventAck,
-    m.ProfileRequest,
-    m.ProfileResponse,
-    m.UploadResponse,
-    m.Extension,
-    m.TelemetryBody,
-    m.ErrorBody,
-)
+JSON = "application/json"
+_PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_UPLOAD_FORM = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "file_purpose": {"type": "string", "maxLength": 64},
+    },
+}
+# Every route needs the apikey; a route with a body also refuses a malformed or huge one.
+_ALWAYS = (401,)
+_WITH_BODY = (400, 413)
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": REF.format(model=name)}
-
-
-def _envelope(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": ["r"], "properties": {"r": schema}}
+def _schema(shape: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(shape, dict):
+        return shape
+    return {"$ref": REF.format(model=shape.__name__)}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+    return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
-_ERROR = _json(_ref("ErrorBody"), "error: {detail}")
-_BOOL = _envelope({"type": "boolean"})
-_PATH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-_UPLOAD_FORM = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "file_purpose": {"type": "string", "maxLength": 64},
-                },
-            }
-        }
-    },
-}
+def _success(route: Route) -> dict[str, Any]:
+    if route.file_type is not None:
+        binary = {"type": "string", "format": "binary"}
+        return {"description": route.file_type, "content": {route.file_type: {"schema": binary}}}
+    result = _schema(route.result)
+    if route.many:
+        result = {"type": "array", "items": result}
+    return _json({"type": "object", "required": ["r"], "properties": {"r": result}}, "success")
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _parameter(query: Query) -> dict[str, Any]:
     return {
-        "name": name,
+        "name": query.name,
         "in": "query",
         "required": False,
-        "schema": schema,
-        "description": description,
+        "schema": query.schema,
+        "description": query.description,
     }
 
 
-def _op(
-    summary: str,
-    ok: dict[str, Any],
-    errors: tuple[int, ...],
-    *,
-    params: list[dict[str, Any]] | None = None,
-    body: dict[str, Any] | None = None,
-    ok_codes: tuple[int, ...] = (200,),
-) -> dict[str, Any]:
-    responses: dict[str, Any] = {str(code): _json(ok, "success") for code in ok_codes}
-    # Every route needs the apikey; a route with a body also refuses a malformed or huge one.
-    codes = (*errors, 401, *((400, 413) if body else ()))
-    responses.update({str(code): _ERROR for code in sorted(set(codes))})
-    op: dict[str, Any] = {"summary": summary, "responses": responses}
-    if params:
-        op["parameters"] = params
-    if body:
-        op["requestBody"] = body
-    return op
+def _request_body(body: Body) -> dict[str, Any]:
+    if body.upload:
+        return {"required": True, "content": {"multipart/form-data": {"schema": _UPLOAD_FORM}}}
+    schema = _schema(body.model) if body.model is not None else {"type": "object"}
+    document: dict[str, Any] = {"required": True} if body.required else {}
+    return {**document, "content": {JSON: {"schema": schema}}}
 
 
-def _artifact(summary: str, media_type: str) -> dict[str, Any]:
-    op = _op(summary, {}, (404, 409, 500), params=[_PATH_ID])
-    binary = {"type": "string", "format": "binary"}
-    op["responses"]["200"] = {
-        "description": media_type,
-        "content": {media_type: {"schema": binary}},
-    }
-    return op
+def operation(route: Route) -> dict[str, Any]:
+    """Return the OpenAPI operation object of one route."""
+    responses = {str(code): _success(route) for code in route.ok_codes}
+    codes = (*route.errors, *_ALWAYS, *(_WITH_BODY if route.body else ()))
+    error = _json(_schema(ErrorBody), "error: {detail}")
+    responses.update({str(code): error for code in sorted(set(codes))})
+    document: dict[str, Any] = {"summary": route.summary, "responses": responses}
+    parameters = [_PATH_ID] if "{id}" in route.path else []
+    parameters += [_parameter(query) for query in route.query]
+    if parameters:
+        document["parameters"] = parameters
+    if route.body:
+        document["requestBody"] = _request_body(route.body)
+    return document
 
 
-def _json_body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+def _models() -> list[type[BaseModel]]:
+    """Return the wire models the routes name (results and bodies), then ``ErrorBody``."""
+    named: list[type[BaseModel]] = []
+    for route in ROUTES.routes:
+        for shape in (route.result, route.body.model if route.body else None):
+            if isinstance(shape, type) and shape not in named:
+                named.append(shape)
+    return [*named, ErrorBody]
 
 
 def _paths() -> dict[str, Any]:
-    task = _envelope(_ref("TaskResponse"))
-    event_t = _query("event_t", {"type": "integer", "default": 0}, "events newer than (ms)")
-    wait_ms = _query("wait_ms", {"type": "integer", "maximum": 10000}, "long poll (ms)")
-    event_wait = _query(
-        "wait_ms",
-        {"type": "integer", "maximum": 10000},
-        "hold the ack until the action's reply (ms); it then carries 'reply' (null: none yet)",
-    )
-    downloads = _query("downloads", {"type": "boolean", "default": False}, "fill downloads_url")
-    by_id = [_PATH_ID]
-    ext_list = _envelope({"type": "array", "items": _ref("Extension")})
-    stats = _envelope({"type": "object", "additionalProperties": True})
-    put_body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
-    return {
-        "/api/v1/task": {
-            "post": _op(
-                "Run a task, or open a session (task null)",
-                task,
-                (400, 422),
-                body=_json_body("TaskRequest"),
-            ),
-            "get": _op(
-                "List tasks",
-                _envelope({"type": "array", "items": _ref("TaskResponse")}),
-                (422,),
-                params=[
-                    _query("t", {"type": "integer"}, "created before (ms)"),
-                    _query("l", {"type": "integer", "minimum": 1, "maximum": 128}, "limit"),
-                ],
-            ),
-        },
-        "/api/v1/task/{id}": {
-            "get": _op(
-                "Status, output and new events",
-                task,
-                (404, 422),
-                params=[_PATH_ID, event_t, downloads, wait_ms],
-                ok_codes=(200, 202),
-            ),
-            "delete": _op(
-                "Cancel the task or force-close the session", _BOOL, (404,), params=by_id
-            ),
-            "put": _op(
-                "Deprecated tool reply", _BOOL, (400, 404, 422), params=by_id, body=put_body
-            ),
-        },
-        "/api/v1/task/{id}/event": {
-            "post": _op(
-                "Send an action or a tool-call reply",
-                _envelope(_ref("EventAck")),
-                (400, 404, 422),
-                params=[_PATH_ID, event_wait],
-                body=_json_body("RequestEvent"),
-            ),
-        },
-        "/api/v1/task/{id}/data": {
-            "delete": _op("Wipe a finished task's data", _BOOL, (400, 404), params=by_id),
-        },
-        "/api/v1/task/{id}/artifacts/screenshot.png": {
-            "get": _artifact("Screenshot of the session now, secret fields masked", "image/png"),
-        },
-        "/api/v1/task/{id}/artifacts/trace.zip": {
-            "get": _artifact("Playwright trace so far, secrets redacted", "application/zip"),
-        },
-        "/api/v1/task/{id}/artifacts/recording.html": {
-            "get": _artifact("Self-contained replay of the session's frames", "text/html"),
-        },
-        "/api/v1/task/{id}/artifacts/console.json": {
-            "get": _artifact("Last console errors and page errors", "application/json"),
-        },
-        "/api/v1/profile": {
-            "post": _op(
-                "Create a profile",
-                _envelope(_ref("ProfileResponse")),
-                (409, 422),
-                body=_json_body("ProfileRequest"),
-            ),
-            "get": _op(
-                "List profiles", _envelope({"type": "array", "items": _ref("ProfileResponse")}), ()
-            ),
-        },
-        "/api/v1/profile/{id}": {"delete": _op("Delete a profile", _BOOL, (404,), params=by_id)},
-        "/api/v1/file": {
-            "post": _op(
-                "Upload a file", _envelope(_ref("UploadResponse")), (400,), body=_UPLOAD_FORM
-            ),
-        },
-        "/api/v1/file/{id}": {"delete": _op("Delete a file", _BOOL, (404,), params=by_id)},
-        "/api/v1/extension": {
-            "post": _op(
-                "Upload a Chrome extension (.zip)",
-                _envelope(_ref("UploadResponse")),
-                (400,),
-                body=_UPLOAD_FORM,
-            ),
-            "get": _op("List extensions", ext_list, ()),
-        },
-        "/api/v1/extension/{id}": {
-            "delete": _op("Delete an extension (SDK path)", _BOOL, (404,), params=by_id),
-        },
-        "/api/v1/browser/extension": {"get": _op("List extensions (old path)", ext_list, ())},
-        "/api/v1/browser/extension/{id}": {
-            "delete": _op("Delete an extension (openapi path)", _BOOL, (404,), params=by_id),
-        },
-        "/api/v1/browser/session": {
-            "post": _op(
-                "Deprecated: open an interactive session",
-                _envelope({"type": "object"}),
-                (400, 422),
-                body={"content": {"application/json": {"schema": {"type": "object"}}}},
-            ),
-        },
-        "/api/v1/browser/session/{id}": {
-            "delete": _op("Deprecated: close a session", _BOOL, (404,), params=by_id),
-        },
-        "/api/v1/telemetry": {
-            "post": _op("SDK telemetry sink", _BOOL, (), body=_json_body("TelemetryBody")),
-        },
-        "/api/v1/local/stats": {"get": _op("Local backend statistics", stats, ())},
+    paths: dict[str, Any] = {}
+    for route in ROUTES.routes:
+        paths.setdefault(API_PREFIX + route.path, {})[route.method.lower()] = operation(route)
+    paths["/openapi.json"] = {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
+        }
     }
+    return paths
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of the local backend (built once)."""
-    _, defs = models_json_schema([(model, "validation") for model in _MODELS], ref_template=REF)
+    models = [(model, "validation") for model in _models()]
+    _, defs = models_json_schema(models, ref_template=REF)  # type: ignore[arg-type]
     return {
         "openapi": "3.1.0",
         "info": {"title": "pytest-smooth local backend (Smooth-compatible)", "version": "1"},
@@ -245,14 +130,5 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "security": [{"APIKeyHeader": []}],
-        "paths": {
-            **_paths(),
-            "/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "security": [],
-                    "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
-                }
-            },
-        },
+        "paths": _paths(),
     }

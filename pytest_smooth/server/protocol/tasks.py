@@ -1,4 +1,9 @@
-"""One task's state and the pure helpers the store builds its task replies with."""
+"""One task's state in the store (``TaskState``) and the pure helpers of its wire replies.
+
+"Task" here is the store's record of one Smooth task or session, not the instruction text a
+one-shot task runs (``server/agent/language.py``) nor the runner of that text
+(``server/agent/runner.py``).
+"""
 
 from __future__ import annotations
 
@@ -77,12 +82,56 @@ class TaskState:
         return self.last_ts
 
     def append(self, now_ms: int, event_id: str, name: str, payload: dict[str, Any]) -> int:
+        """Append a server -> client event; return its timestamp."""
         ts = self.next_ts(now_ms)
         event = {"id": event_id, "name": name, "payload": payload, "timestamp": ts}
         self.events.append(event)
         self.events_by_id[event_id] = event
         self.last_activity = now_ms
         return ts
+
+    def close_acknowledged(self, event_t: int, now_ms: int) -> bool:
+        """Tell whether a graceful close may now show ``done``.
+
+        The close reply must go out with status running: smooth-py cancels pending calls when
+        a finished status comes with the reply, and its first GET after connecting ignores
+        events. So "done" waits until the client's cursor passed the reply, or a grace period.
+        """
+        if event_t >= self.close_reply_ts:
+            return True
+        served = self.close_reply_served_at
+        return served is not None and now_ms - served >= CLOSE_GRACE_MS
+
+    def note_close_reply_served(self, now_ms: int) -> None:
+        """Remember when the close reply first went out to a client (starts the grace period)."""
+        if self.pending_finish and self.close_reply_served_at is None:
+            self.close_reply_served_at = now_ms
+
+    def held_reply(
+        self, event_id: str, since: int, now_ms: int
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Tell whether a held POST of action ``event_id`` can answer now, and with which reply.
+
+        ``(True, event)`` once the reply is there (it stays in the event stream too); ``(True,
+        None)`` when no reply will come for this hold: the task is finished, the id is no
+        action request, or another event came after ``since`` (a tool call: the client must
+        poll to see it); ``(False, None)`` to keep waiting.
+        """
+        if event_id not in self.requests:
+            return True, None
+        event = self.events_by_id.get(event_id)
+        if event is not None:
+            if self.pending_finish and event["timestamp"] == self.close_reply_ts:
+                self.note_close_reply_served(now_ms)
+            return True, event
+        newer = bool(self.events) and self.events[-1]["timestamp"] > since
+        return self.finished or newer, None
+
+    def wipe_data(self) -> None:
+        """Forget the events and the output of a finished task (DELETE /task/{id}/data)."""
+        self.events.clear()
+        self.events_by_id.clear()
+        self.output = None
 
 
 def _timestamp(event: dict[str, Any]) -> int:
