@@ -122,7 +122,6 @@ class EventAck(WireModel):
 
 # --- action requests (client -> server events) -------------------------------------------------
 
-ActionName = Literal["goto", "extract", "evaluate_js", "exec_js", "run_task", "close"]
 EventName = Literal["browser_action", "session_action", "tool_call"]
 BROWSER_ACTIONS: frozenset[str] = frozenset({"goto", "extract", "evaluate_js", "exec_js"})
 SESSION_ACTIONS: frozenset[str] = frozenset({"run_task", "close"})
@@ -156,13 +155,6 @@ class RunTaskInput(WireModel):
     secrets: dict[str, SecretValue] | None = None
 
 
-class ActionRequest(WireModel):
-    """The payload of a ``browser_action`` / ``session_action`` request event."""
-
-    name: str
-    input: dict[str, Any] | None = None
-
-
 class RequestEvent(WireModel):
     """POST /task/{id}/event body. The client sets ``id``; the server sets timestamps."""
 
@@ -181,20 +173,6 @@ class ActionOutput(WireModel):
     output: Any = None
     credits_used: float = 0.0
     duration: float = 0.0
-
-
-class ReplyPayload(WireModel):
-    """``payload`` of a reply event: ``code`` 200 (ok), 400 (action error), 500 (server error)."""
-
-    code: int
-    output: Any = None
-
-
-class ToolCallPayload(WireModel):
-    """``payload`` of an agent -> client ``tool_call`` event."""
-
-    name: str
-    input: dict[str, Any] = Field(default_factory=dict)
 
 
 # --- profiles, files, extensions ---------------------------------------------------------------
