@@ -19,7 +19,7 @@ from pytest_smooth.client.sync_client import SmoothClient
 from pytest_smooth.server.agent.language import Instruction
 from pytest_smooth.server.agent.language import UnknownInstruction
 from pytest_smooth.server.agent.language import parse_instruction
-from pytest_smooth.server.agent.language import parse_task
+from pytest_smooth.server.agent.language import parse_instructions
 from pytest_smooth.server.agent.language import split_instructions
 from pytest_smooth.server.local import LocalServer
 from tests.browser_support import form_page
@@ -93,7 +93,9 @@ def test_each_instruction_parses(text: str, expected: Instruction) -> None:
 
 
 def test_unknown_instructions_are_reported_not_guessed() -> None:
-    items, unknown = parse_task("go to https://a.test; book the cheapest flight; return url")
+    items, unknown = parse_instructions(
+        "go to https://a.test; book the cheapest flight; return url"
+    )
     assert unknown == ["book the cheapest flight"]
     assert items[1] == "book the cheapest flight"
     with pytest.raises(UnknownInstruction):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,68 +173,95 @@ def _split_last(text: str, words: tuple[str, ...]) -> tuple[str, str] | None:
     return text[: best[0]], text[best[1] :]
 
 
+# Builds the instruction of one matched form (None: the text does not fit after all).
+Build = Callable[[re.Match[str], str], Instruction | None]
+
+
+def _targeted(verb: str, target_text: str, src: str, text: str | None = None) -> Instruction:
+    target, role = parse_target(target_text)
+    return Instruction(verb, target, text, role=role, source=src)
+
+
+def _text_and_target(verb: str, words: tuple[str, ...], *, text_first: bool = True) -> Build:
+    """Build ``<text> <word> <target>`` (or ``<target> <word> <text>``), split at the last word."""
+
+    def build(match: re.Match[str], src: str) -> Instruction | None:
+        split = _split_last(match.group(1), words)
+        if split is None:
+            return None  # e.g. "type" with no "into": maybe another verb's form
+        text, target = split if text_first else (split[1], split[0])
+        return _targeted(verb, target, src, unquote(text)[0])
+
+    return build
+
+
+def _named_into(verb: str) -> Build:
+    """Build ``<name> into <target>`` (a secret's or a file's name)."""
+    return lambda match, src: _targeted(verb, match.group(2), src, unquote(match.group(1))[0])
+
+
+def _press(match: re.Match[str], src: str) -> Instruction:
+    split = _split_last(match.group(1), ("in", "on"))
+    key, on = (split[0], split[1]) if split else (match.group(1), None)
+    return Instruction("press", on, unquote(key)[0], source=src)
+
+
+def _check(match: re.Match[str], src: str) -> Instruction:
+    verb = "uncheck" if match.group(1).lower().startswith("un") else "check"
+    return _targeted(verb, match.group(2), src)
+
+
+def _wait(match: re.Match[str], src: str) -> Instruction:
+    factor = 0.001 if match.group(2).lower().startswith("m") else 1.0
+    return Instruction("wait", value=float(match.group(1)) * factor, source=src)
+
+
+def _call_tool(match: re.Match[str], src: str) -> Instruction:
+    return Instruction(
+        "call_tool", text=match.group(1), value=_tool_input(match.group(2)), source=src
+    )
+
+
+def _extract(match: re.Match[str], src: str) -> Instruction:
+    what = match.group(1)
+    return Instruction("extract", target=unquote(what)[0] if what else None, source=src)
+
+
+# Tried in order: the first pattern whose builder returns an instruction wins.
+_FORMS: list[tuple[re.Pattern[str], Build]] = [
+    (re.compile(r"^(?:go\s*to|goto|open|visit|navigate\s+to|load)\s+(\S.*)$", re.I),
+     lambda m, src: Instruction("goto", text=unquote(m.group(1))[0], source=src)),
+    (re.compile(r"^fill\s+secret\s+(\S+)\s+(?:into|in)\s+(.+)$", re.I),
+     _named_into("fill_secret")),
+    (re.compile(r"^(?:upload|attach)\s+(.+?)\s+(?:into|to|in)\s+(.+)$", re.I),
+     _named_into("upload")),
+    (re.compile(r"^(?:type|enter|write)\s+(.+)$", re.I),
+     _text_and_target("type", ("into", "in"))),
+    (re.compile(r"^fill(?:\s+in)?\s+(.+)$", re.I),
+     _text_and_target("type", ("with",), text_first=False)),
+    (re.compile(r"^(?:click|tap)(?:\s+on)?\s+(.+)$", re.I),
+     lambda m, src: _targeted("click", m.group(1), src)),
+    (re.compile(r"^press\s+(.+)$", re.I), _press),
+    (re.compile(r"^(?:select|choose)\s+(.+)$", re.I),
+     _text_and_target("select", ("in", "from"))),
+    (re.compile(r"^(check|tick|uncheck|untick)\s+(.+)$", re.I), _check),
+    (re.compile(r"^wait\s+(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?)$", re.I), _wait),
+    (re.compile(r"^wait\s+(?:for|until)\s+(.+)$", re.I),
+     lambda m, src: _targeted("wait_for", m.group(1), src)),
+    (re.compile(r"^call\s+(?:the\s+)?tool\s+([\w.-]+)(?:\s+with\s+(.+))?$", re.I | re.S),
+     _call_tool),
+    (re.compile(r"^(?:extract|return)(?:\s+(.*))?$", re.I | re.S), _extract),
+]  # fmt: skip
+
+
 def parse_instruction(line: str) -> Instruction:
     """Parse one instruction; raise UnknownInstruction when it is not in the language."""
     src = line.strip()
-    low = src.lower()
-
-    m = re.match(r"^(?:go\s*to|goto|open|visit|navigate\s+to|load)\s+(\S.*)$", src, re.I)
-    if m:
-        return Instruction("goto", text=unquote(m.group(1))[0], source=src)
-    m = re.match(r"^fill\s+secret\s+(\S+)\s+(?:into|in)\s+(.+)$", src, re.I)
-    if m:
-        target, role = parse_target(m.group(2))
-        return Instruction("fill_secret", target, unquote(m.group(1))[0], role=role, source=src)
-    m = re.match(r"^(?:upload|attach)\s+(.+?)\s+(?:into|to|in)\s+(.+)$", src, re.I)
-    if m:
-        target, role = parse_target(m.group(2))
-        return Instruction("upload", target, unquote(m.group(1))[0], role=role, source=src)
-    m = re.match(r"^(?:type|enter|write)\s+(.+)$", src, re.I)
-    if m:
-        split = _split_last(m.group(1), ("into", "in"))
-        if split:
-            target, role = parse_target(split[1])
-            return Instruction("type", target, unquote(split[0])[0], role=role, source=src)
-    m = re.match(r"^fill(?:\s+in)?\s+(.+)$", src, re.I)
-    if m:
-        split = _split_last(m.group(1), ("with",))
-        if split:
-            target, role = parse_target(split[0])
-            return Instruction("type", target, unquote(split[1])[0], role=role, source=src)
-    m = re.match(r"^(?:click|tap)(?:\s+on)?\s+(.+)$", src, re.I)
-    if m:
-        target, role = parse_target(m.group(1))
-        return Instruction("click", target, role=role, source=src)
-    m = re.match(r"^press\s+(.+)$", src, re.I)
-    if m:
-        split = _split_last(m.group(1), ("in", "on"))
-        key, on = (split[0], split[1]) if split else (m.group(1), None)
-        return Instruction("press", on, unquote(key)[0], source=src)
-    m = re.match(r"^(?:select|choose)\s+(.+)$", src, re.I)
-    if m:
-        split = _split_last(m.group(1), ("in", "from"))
-        if split:
-            target, role = parse_target(split[1])
-            return Instruction("select", target, unquote(split[0])[0], role=role, source=src)
-    m = re.match(r"^(check|tick|uncheck|untick)\s+(.+)$", src, re.I)
-    if m:
-        verb = "uncheck" if m.group(1).lower().startswith("un") else "check"
-        target, role = parse_target(m.group(2))
-        return Instruction(verb, target, role=role, source=src)
-    m = re.match(r"^wait\s+(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?)$", src, re.I)
-    if m:
-        factor = 0.001 if m.group(2).lower().startswith("m") else 1.0
-        return Instruction("wait", value=float(m.group(1)) * factor, source=src)
-    m = re.match(r"^wait\s+(?:for|until)\s+(.+)$", src, re.I)
-    if m:
-        target, role = parse_target(m.group(1))
-        return Instruction("wait_for", target, role=role, source=src)
-    m = re.match(r"^call\s+(?:the\s+)?tool\s+([\w.-]+)(?:\s+with\s+(.+))?$", src, re.I | re.S)
-    if m:
-        return Instruction("call_tool", text=m.group(1), value=_tool_input(m.group(2)), source=src)
-    if low in ("extract", "return") or re.match(r"^(?:extract|return)\s+", low):
-        rest = re.sub(r"^(?:extract|return)\s*", "", src, flags=re.I)
-        return Instruction("extract", target=unquote(rest)[0] if rest else None, source=src)
+    for pattern, build in _FORMS:
+        match = pattern.match(src)
+        instruction = build(match, src) if match else None
+        if instruction is not None:
+            return instruction
     raise UnknownInstruction(src)
 
 
@@ -249,7 +277,7 @@ def _tool_input(text: str | None) -> dict[str, Any]:
     return value
 
 
-def parse_task(task: str) -> tuple[list[Instruction | str], list[str]]:
+def parse_instructions(task: str) -> tuple[list[Instruction | str], list[str]]:
     """Parse every instruction: a list where unknown ones stay as their text, and those texts."""
     items: list[Instruction | str] = []
     unknown: list[str] = []

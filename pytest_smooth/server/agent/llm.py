@@ -1,8 +1,8 @@
 """An optional OpenAI-compatible chat-completions client for the local backend.
 
 It never acts on the page itself: it translates free-form instructions into the deterministic
-language of ``server/tasks.py``, and reads a schema's values from page text when the DOM
-extract found nothing. Configured by ``llm_url``/``llm_model`` or SMOOTH_LLM_URL,
+language of ``server/agent/language.py``, and reads a schema's values from page text when the
+DOM extract found nothing. Configured by ``llm_url``/``llm_model`` or SMOOTH_LLM_URL,
 SMOOTH_LLM_MODEL and SMOOTH_LLM_API_KEY.
 """
 

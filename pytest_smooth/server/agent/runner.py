@@ -1,8 +1,8 @@
 """Run a ``run_task`` (or one-shot task) on a session's page, instruction by instruction.
 
-The language is documented in ``server/tasks.py``. Unknown instructions go to the LLM when one
-is configured (translated into the language, never executed free-form), else the task fails
-with a code-400 message listing what the local backend understands.
+The language is documented in ``server/agent/language.py``. Unknown instructions go to the
+LLM when one is configured (translated into the language, never executed free-form), else
+the task fails with a code-400 message listing what the local backend understands.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from pytest_smooth.server.agent.language import Instruction
 from pytest_smooth.server.agent.language import UnknownInstruction
 from pytest_smooth.server.agent.language import parse_instruction
-from pytest_smooth.server.agent.language import parse_task
+from pytest_smooth.server.agent.language import parse_instructions
 from pytest_smooth.server.agent.language import unquote
 from pytest_smooth.server.agent.language import unsupported_message
 from pytest_smooth.server.browser import actions
@@ -38,7 +38,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
 
 async def run_task(session: BrowserSession, data: dict[str, Any]) -> Any:
-    """Execute the task's instructions; return its value (see ``server/tasks.py``)."""
+    """Execute the task's instructions; return its value (see ``server/agent/language.py``)."""
     task = data.get("task")
     if not isinstance(task, str) or not task.strip():
         raise ActionFailed("run_task needs a non-empty 'task'")
@@ -46,7 +46,7 @@ async def run_task(session: BrowserSession, data: dict[str, Any]) -> Any:
     max_steps = int(data.get("max_steps") or 32)
     if len(steps) > max_steps:
         raise ActionFailed(f"the task has {len(steps)} instructions, over max_steps={max_steps}")
-    runner = _Runner(session, data)
+    runner = _InstructionRunner(session, data)
     if data.get("url"):
         await actions.goto(
             session.page, str(data["url"]), allowed_urls=session.allowed_urls,
@@ -71,7 +71,7 @@ async def run_task(session: BrowserSession, data: dict[str, Any]) -> Any:
 
 
 async def _instructions(session: BrowserSession, task: str) -> list[Instruction]:
-    items, unknown = parse_task(task)
+    items, unknown = parse_instructions(task)
     if unknown and session.llm is None:
         raise ActionFailed(unsupported_message(unknown))
     steps: list[Instruction] = []
@@ -95,7 +95,7 @@ async def _instructions(session: BrowserSession, task: str) -> list[Instruction]
 _NOTHING: Any = object()
 
 
-class _Runner:
+class _InstructionRunner:
     def __init__(self, session: BrowserSession, data: dict[str, Any]) -> None:
         self.session = session
         self.page: Page = session.page
