@@ -10,6 +10,7 @@ import pytest
 from pytest_smooth._core.exceptions import InternalServerError
 from pytest_smooth._core.exceptions import NotFoundError
 from pytest_smooth._core.models import ActionRecord
+from pytest_smooth.client.sync_session import SmoothSession
 from pytest_smooth.plugin.artifacts import MAX_SLUG
 from pytest_smooth.plugin.artifacts import artifact_name
 from pytest_smooth.plugin.artifacts import events_table
@@ -20,11 +21,11 @@ from pytest_smooth.plugin.lifecycle import Tracked
 from pytest_smooth.plugin.settings import SmoothSettings
 
 
-class FakeSession:
-    """Records how it was closed; ``fail`` makes close raise."""
+class FakeSession(SmoothSession):
+    """A sync session with no client: records how it was closed; ``fail`` makes close raise."""
 
-    def __init__(self, session_id: str, *, fail: bool = False) -> None:
-        self.id = session_id
+    def __init__(self, session_id: str, *, fail: bool = False) -> None:  # no super(): no client
+        self._id = session_id
         self.fail = fail
         self.closes: list[dict[str, Any]] = []
         self.closed_event = threading.Event()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from pytest_smooth import plugin
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import write_ini
 
@@ -112,12 +109,37 @@ def test_inert_when_unused(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["smooth: backend=local (auto), base_url=started on first use*"])
 
 
-def test_works_without_the_assertions_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The expect() timeout is handed on only when assertions.py exists."""
-    monkeypatch.setitem(
-        sys.modules, "pytest_smooth.plugin.assertions", None
-    )  # import -> ImportError
-    plugin._configure_expect(3.0)  # no error
+LOADED_BY_ENTRY_POINT = (
+    "pytest_smooth.plugin.fixtures",
+    "pytest_smooth.plugin.reporting",
+    "pytest_smooth.plugin.assertions",
+)
+
+
+@pytest.mark.parametrize("disabled", [False, True], ids=["enabled", "p-no-smooth"])
+def test_entry_point_loads_its_modules_through_pytest_plugins(
+    pytester: pytest.Pytester, disabled: bool
+) -> None:
+    """``smooth`` registers fixtures, reporting and assertions, rewritten; ``-p no:smooth`` none."""
+    pytester.makeconftest(
+        f"""
+        def pytest_sessionstart(session):
+            manager = session.config.pluginmanager
+            names = {LOADED_BY_ENTRY_POINT!r}
+            with open("loaded.txt", "w") as out:
+                out.write(",".join(n for n in ("smooth", *names) if manager.has_plugin(n)))
+        """
+    )
+    pytester.makepyfile("def test_plain(): pass")
+    args = ["-p", "no:smooth"] if disabled else []
+    # A subprocess imports the modules afresh: a module imported before pytest marks it for
+    # rewriting would warn (PytestAssertRewriteWarning), and -W error makes that an error.
+    result = pytester.runpytest_subprocess(
+        *args, "-W", "error::pytest.PytestAssertRewriteWarning", timeout=120
+    )
+    result.assert_outcomes(passed=1)
+    loaded = (pytester.path / "loaded.txt").read_text()
+    assert loaded == ("" if disabled else ",".join(("smooth", *LOADED_BY_ENTRY_POINT)))
 
 
 def test_expect_timeout_is_passed_on(pytester: pytest.Pytester) -> None:

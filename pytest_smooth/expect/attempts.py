@@ -1,8 +1,8 @@
 """Attempt bookkeeping, settings and errors of ``expect(...)`` (no pytest, no I/O).
 
-A :class:`Run` is one expectation being retried: its deadline, its backoff (50 ms doubling to
+A :class:`RetryState` is one expectation being retried: its deadline, its backoff (50 ms doubling to
 1 s), what the last attempt received or raised, and at the end its error (the text is built in
-``_messages``). The suite default timeout and the soft-failure collectors are module state,
+``messages``). The suite default timeout and the soft-failure collectors are module state,
 set by the pytest layer.
 """
 
@@ -29,7 +29,7 @@ __all__ = [
     "RETRYABLE",
     "Clock",
     "OracleMismatch",
-    "Run",
+    "RetryState",
     "SmoothExpectationError",
     "SmoothSoftExpectationsError",
     "collect_soft_failures",
@@ -82,7 +82,7 @@ def collect_soft_failures() -> Iterator[list[SmoothExpectationError]]:
 
 
 class Clock:
-    """Time for the polling loop; tests swap ``_attempts.CLOCK`` for a fake one."""
+    """Time for the polling loop; tests swap ``attempts.CLOCK`` for a fake one."""
 
     def now(self) -> float:
         return time.monotonic()
@@ -147,7 +147,7 @@ class OracleMismatch:
 _MISSING: Any = object()
 
 
-class Run:
+class RetryState:
     """One expectation's attempts: deadline, backoff, and what the last attempt saw."""
 
     def __init__(self, timeout: float, source: str, clock: Clock) -> None:
@@ -197,7 +197,7 @@ class Run:
     def failure(
         self, *, label: str, matcher: Matcher, negate: bool, message: str | None, session: Any
     ) -> SmoothExpectationError:
-        """Build the error for a run that ended without a pass, the whole story in its text."""
+        """Build the error of an expectation that never passed, the whole story in its text."""
         text = failure_text(
             self, label=label, matcher=matcher, negate=negate, message=message, session=session
         )

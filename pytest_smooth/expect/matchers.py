@@ -1,7 +1,7 @@
 """The matchers behind ``expect(...)``: pure predicates over one received value (no pytest).
 
 Each matcher answers one question about a value with an :class:`Outcome`; the polling core in
-``_expect.py`` asks it again on every attempt and negates it for ``.not_``.
+``expect/polling.py`` asks it again on every attempt and negates it for ``.not_``.
 
 The ``to_match`` rule (a nested subset match):
 

@@ -23,7 +23,7 @@ from pytest_smooth.expect.matchers import short_repr
 
 if TYPE_CHECKING:
     from pytest_smooth.expect.attempts import OracleMismatch
-    from pytest_smooth.expect.attempts import Run
+    from pytest_smooth.expect.attempts import RetryState
 
 __all__ = ["Differ", "current_differ", "failure_text", "set_differ"]
 
@@ -58,40 +58,46 @@ def set_differ(differ: Differ | None) -> None:
 
 
 def failure_text(
-    run: Run, *, label: str, matcher: Matcher, negate: bool, message: str | None, session: Any
+    retry: RetryState,
+    *,
+    label: str,
+    matcher: Matcher,
+    negate: bool,
+    message: str | None,
+    session: Any,
 ) -> str:
-    """Render the failure of ``run``, which ended without a pass."""
+    """Render the failure of ``retry``, which ended without a pass."""
     lines = [message] if message else []
     lines.append(label)
-    plural = "s" if run.attempts != 1 else ""
+    plural = "s" if retry.attempts != 1 else ""
     lines.append(
-        f"Timed out after {run.elapsed:.2f} s ({run.attempts} attempt{plural}; "
-        f"timeout {run.timeout:g} s from {run.source})."
+        f"Timed out after {retry.elapsed:.2f} s ({retry.attempts} attempt{plural}; "
+        f"timeout {retry.timeout:g} s from {retry.source})."
     )
     lines.append(f"Expected: {'not ' if negate else ''}{matcher.expected_text}")
-    lines += _received_lines(run, matcher, negate)
-    if run.oracle is not None and run.last_kind == "oracle":
-        lines += _oracle_lines(run.oracle)
-    if run.error is not None:
-        when = "last attempt" if run.last_kind == "error" else f"attempt {run.error_attempt}"
-        lines.append(f"Last error ({when}): {type(run.error).__name__}: {run.error}")
+    lines += _received_lines(retry, matcher, negate)
+    if retry.oracle is not None and retry.last_kind == "oracle":
+        lines += _oracle_lines(retry.oracle)
+    if retry.error is not None:
+        when = "last attempt" if retry.last_kind == "error" else f"attempt {retry.error_attempt}"
+        lines.append(f"Last error ({when}): {type(retry.error).__name__}: {retry.error}")
     lines += _event_lines(session)
     lines.append(
         "To wait longer, pass timeout=... to the matcher or to expect(...), or set "
-        f"smooth_expect_timeout (--smooth-expect-timeout); it was {run.timeout:g} s here."
+        f"smooth_expect_timeout (--smooth-expect-timeout); it was {retry.timeout:g} s here."
     )
     return "\n".join(lines)
 
 
-def _received_lines(run: Run, matcher: Matcher, negate: bool) -> list[str]:
-    if not run.received_anything:
+def _received_lines(retry: RetryState, matcher: Matcher, negate: bool) -> list[str]:
+    if not retry.received_anything:
         return ["Received: nothing (every attempt raised an error)"]
-    shown = pprint.pformat(plain(run.received), width=88, sort_dicts=False)
+    shown = pprint.pformat(plain(retry.received), width=88, sort_dicts=False)
     if len(shown) > _MAX_RECEIVED:
         shown = shown[:_MAX_RECEIVED] + " ..."
     first, *rest = shown.splitlines()
     lines = [f"Received: {first}", *(_INDENT + line for line in rest)]
-    outcome = run.outcome
+    outcome = retry.outcome
     # Under .not_ a decided outcome's details explain why it matched: nothing to show.
     if outcome is not None and outcome.details and (outcome.undecided or not negate):
         if len(outcome.details) == 1:
@@ -100,7 +106,7 @@ def _received_lines(run: Run, matcher: Matcher, negate: bool) -> list[str]:
             lines += ["Mismatch:", *("  " + detail for detail in outcome.details)]
     if matcher.diff and not negate:
         keep = isinstance(matcher.expected, BaseModel)
-        received = run.received if keep else plain(run.received)
+        received = retry.received if keep else plain(retry.received)
         if not _short_pair(received, matcher.expected):
             diff = _differ(received, matcher.expected)
             if diff:

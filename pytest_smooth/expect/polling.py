@@ -24,7 +24,7 @@ from typing import TypeVar
 from pytest_smooth.expect import attempts as _attempts
 from pytest_smooth.expect import matchers as m
 from pytest_smooth.expect.attempts import RETRYABLE
-from pytest_smooth.expect.attempts import Run
+from pytest_smooth.expect.attempts import RetryState
 from pytest_smooth.expect.matchers import Matcher
 from pytest_smooth.expect.sources import CrossCheck
 from pytest_smooth.expect.sources import Source
@@ -100,46 +100,46 @@ class _Poll:
         """The same expectation, negated: it passes once the matcher fails."""
         return self._copy(negate=not self._negate)
 
-    def _run(self, timeout: float | None) -> Run:
+    def _retry_state(self, timeout: float | None) -> RetryState:
         if timeout is not None:
-            return Run(timeout, "the matcher's timeout=", _attempts.CLOCK)
+            return RetryState(timeout, "the matcher's timeout=", _attempts.CLOCK)
         if self._timeout is not None:
-            return Run(self._timeout, "expect(..., timeout=)", _attempts.CLOCK)
-        return Run(_attempts.default_timeout(), "smooth_expect_timeout", _attempts.CLOCK)
+            return RetryState(self._timeout, "expect(..., timeout=)", _attempts.CLOCK)
+        return RetryState(_attempts.default_timeout(), "smooth_expect_timeout", _attempts.CLOCK)
 
-    def _flow(self, matcher: Matcher, run: Run) -> Generator[Step | float, Any, bool]:
+    def _flow(self, matcher: Matcher, retry: RetryState) -> Generator[Step | float, Any, bool]:
         """Make attempts until a pass (True) or the deadline (False); yield calls and sleeps."""
         session, source = self._session, self._source
         while True:
-            run.start_attempt()
+            retry.start_attempt()
             try:
-                value = yield source.step(session, run.attempt_timeout())
+                value = yield source.step(session, retry.attempt_timeout())
                 outcome = matcher.verdict(value, negate=self._negate)
-                run.saw_value(value, outcome)
+                retry.saw_value(value, outcome)
                 if outcome.passed:
                     for check in source.checks:
-                        dom = yield check.step(session, run.attempt_timeout())
+                        dom = yield check.step(session, retry.attempt_timeout())
                         mismatch = oracle_mismatch(check, value, dom)
                         if mismatch is not None:
-                            run.saw_oracle(mismatch)
+                            retry.saw_oracle(mismatch)
                             break
                     else:
                         return True
             except RETRYABLE as exc:
-                run.saw_error(exc)
-            delay = run.next_delay()
+                retry.saw_error(exc)
+            delay = retry.next_delay()
             if delay is None:
                 return False
             yield float(delay)
 
-    def _finish(self, passed: bool, matcher: Matcher, run: Run, caller: Caller) -> None:
+    def _finish(self, passed: bool, matcher: Matcher, retry: RetryState, caller: Caller) -> None:
         __tracebackhide__ = True
         if passed:
             return
         entry = "expect.soft(session)" if self._soft else "expect(session)"
         label = f"{entry}.{self._source.label()}{'.not_' if self._negate else ''}"
         label += f".{matcher.name}({matcher.argument})"
-        error = run.failure(
+        error = retry.failure(
             label=label,
             matcher=matcher,
             negate=self._negate,
@@ -230,8 +230,8 @@ class Poll(_Matchers[None]):
 
     def _check(self, matcher: Matcher, timeout: float | None) -> None:
         __tracebackhide__ = True
-        caller, run = _caller(), self._run(timeout)
-        flow = self._flow(matcher, run)
+        caller, retry = _caller(), self._retry_state(timeout)
+        flow = self._flow(matcher, retry)
         try:
             step = next(flow)
             while True:
@@ -248,7 +248,7 @@ class Poll(_Matchers[None]):
         except StopIteration as stop:
             passed: bool = stop.value
         # Outside the except block, so the failure does not chain onto StopIteration.
-        self._finish(passed, matcher, run, caller)
+        self._finish(passed, matcher, retry, caller)
 
 
 class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
@@ -260,8 +260,8 @@ class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
 
     async def _check_async(self, matcher: Matcher, timeout: float | None, caller: Caller) -> None:
         __tracebackhide__ = True
-        run = self._run(timeout)
-        flow = self._flow(matcher, run)
+        retry = self._retry_state(timeout)
+        flow = self._flow(matcher, retry)
         try:
             step = next(flow)
             while True:
@@ -279,7 +279,7 @@ class AsyncPoll(_Matchers[Coroutine[Any, Any, None]]):
                     step = flow.send(result)
         except StopIteration as stop:
             passed: bool = stop.value
-        self._finish(passed, matcher, run, caller)
+        self._finish(passed, matcher, retry, caller)
 
 
 class ExtractPoll(_CrossCheckMixin, Poll):

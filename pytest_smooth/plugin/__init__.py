@@ -6,12 +6,12 @@ close sweep and the terminal summary live here; fixtures and reports are in the 
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 from typing import Final
 
 import pytest
 
+from pytest_smooth.expect.attempts import configure_expect
 from pytest_smooth.plugin import hookspecs
 from pytest_smooth.plugin.attempts import EARLIER_PROPERTY
 from pytest_smooth.plugin.lifecycle import SETTINGS_KEY
@@ -30,10 +30,12 @@ from pytest_smooth.plugin.settings import SmoothSettings
 from pytest_smooth.plugin.settings import add_options
 from pytest_smooth.plugin.settings import resolve
 
-# assertions.py may not exist yet in every checkout; load it only when it does.
-pytest_plugins = ["pytest_smooth.plugin.fixtures", "pytest_smooth.plugin.reporting"]
-if importlib.util.find_spec("pytest_smooth.plugin.assertions") is not None:
-    pytest_plugins.append("pytest_smooth.plugin.assertions")
+# Loaded (and rewritten) by pytest once this module is registered; never imported here.
+pytest_plugins = [
+    "pytest_smooth.plugin.fixtures",
+    "pytest_smooth.plugin.reporting",
+    "pytest_smooth.plugin.assertions",
+]
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"
 TRACKER_NAME: Final = "smooth-tracker"
@@ -68,18 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(LiveLinkPrinter(config), PRINTER_NAME)
         config.pluginmanager.register(JunitSystemOut(config), JUNIT_NAME)
     run_id(config)
-    _configure_expect(settings.expect_timeout)
-
-
-def _configure_expect(default_timeout: float) -> None:
-    """Pass the expect() default timeout on, if assertions.py is there (it may land later)."""
-    try:
-        from pytest_smooth.plugin import assertions
-    except ImportError:
-        return
-    configure = getattr(assertions, "configure_expect", None)
-    if configure is not None:
-        configure(default_timeout=default_timeout)
+    configure_expect(default_timeout=settings.expect_timeout)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -1,7 +1,7 @@
 """Assertions for Smooth sessions: ``expect(...)``, soft expectations, one-shot helpers.
 
-This is the pytest-facing part; the retrying core is ``_expect.py`` / ``_poll.py`` (no pytest).
-Loaded as a plugin (``pytest_plugins`` of ``plugin.py``) it:
+This is the pytest-facing part; the retrying core is ``pytest_smooth.expect`` (no pytest).
+Loaded as a plugin (``pytest_plugins`` of ``plugin/__init__.py``) it:
 
 - makes ``expect.soft(...)`` failures fail the test at its end, all in one report;
 - renders ``to_equal`` diffs with pytest's own assertion-diff machinery (and its verbosity).

@@ -1,4 +1,4 @@
-"""The fixtures of pytest-smooth (loaded by plugin.py through ``pytest_plugins``).
+"""The fixtures of pytest-smooth (loaded by the entry point through ``pytest_plugins``).
 
 Nothing starts until a test asks: the local backend comes up with the first session of the run.
 """

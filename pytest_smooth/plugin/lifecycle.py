@@ -21,6 +21,8 @@ from typing import Final
 import pytest
 
 from pytest_smooth._core.exceptions import NotFoundError
+from pytest_smooth._core.session_base import BaseSmoothSession
+from pytest_smooth.client.sync_session import SmoothSession
 from pytest_smooth.plugin.settings import SmoothSettings
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ SWEEP_DEADLINE: Final = 60.0
 class Tracked:
     """One session the plugin opened, and what the reports need to know about it."""
 
-    session: Any  # SmoothSession | AsyncSmoothSession
+    session: BaseSmoothSession  # a SmoothSession or an AsyncSmoothSession
     fixture: str  # the fixture that opened it, e.g. "smooth_session"
     owner: str  # node id of the test (or module, for a shared session) that opened it
     shared: bool = False
@@ -45,7 +47,7 @@ class Tracked:
 
     @property
     def id(self) -> str:
-        return str(self.session.id)
+        return self.session.id
 
 
 @dataclass
@@ -158,11 +160,12 @@ class SessionTracker:
         taken = self._take(tracked.id)
         if taken is None:
             return
-        if taken.is_async:
+        session = taken.session
+        if not isinstance(session, SmoothSession):  # async: it closes in its own event loop
             self._close_by_id(taken)
             return
         try:
-            taken.session.close(force=self.interrupted, timeout=CLOSE_TIMEOUT)
+            session.close(force=self.interrupted, timeout=CLOSE_TIMEOUT)
         except Exception as err:
             self._close_by_id(taken, first_error=err)
             return

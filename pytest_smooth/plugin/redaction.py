@@ -54,10 +54,7 @@ class SecretRegistry:
         """Return one redactor knowing every secret of the run and of ``tracked``'s sessions."""
         merged = Redactor()
         merged.merge(self.own, *self._linked)
-        for t in tracked:
-            redactor = getattr(t.session, "redactor", None)
-            if isinstance(redactor, Redactor):
-                merged.merge(redactor)
+        merged.merge(*(t.session.redactor for t in tracked))
         return merged
 
 

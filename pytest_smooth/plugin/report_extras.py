@@ -22,6 +22,7 @@ from typing import Final
 import pytest
 
 from pytest_smooth.plugin.attempts import relative
+from pytest_smooth.plugin.session_record import SessionRecord
 
 REPORT_JUNIT_OUT: Final = "smooth_junit_out"
 IMAGE_SUFFIXES: Final = (".png",)
@@ -30,7 +31,7 @@ IMAGE_SUFFIXES: Final = (".png",)
 def html_extras(
     config: pytest.Config,
     report: pytest.TestReport,
-    extras: Iterable[tuple[str, str, str]] = (),
+    records: Iterable[SessionRecord] = (),
     files: Iterable[Path] = (),
 ) -> None:
     """Links, event logs and files as pytest-html extras; nothing when pytest-html is absent."""
@@ -39,13 +40,12 @@ def html_extras(
     from pytest_html import extras as html_extras_api
 
     found: list[Any] = list(getattr(report, "extras", []))
-    for session_id, links, table in extras:
-        for line in links.splitlines():
-            name, _, url = line.partition(": ")
-            found.append(html_extras_api.url(url, name=f"smooth {name} {session_id}"))
-        if table:
-            text = f"<pre>smooth session {session_id}\n{html.escape(table)}</pre>"
-            found.append(html_extras_api.html(text))
+    for record in records:
+        for name, url in record.links.items():
+            found.append(html_extras_api.url(url, name=f"smooth {name} {record.id}"))
+        if record.table:
+            table = html.escape("\n".join(record.table))
+            found.append(html_extras_api.html(f"<pre>smooth session {record.id}\n{table}</pre>"))
     for path in files:
         if path.suffix in IMAGE_SUFFIXES:
             try:
@@ -75,7 +75,7 @@ def junit_text(config: pytest.Config, sections: Iterable[str], files: Iterable[P
 
 
 class JunitSystemOut:
-    """Registered by plugin.py where reports are logged (not on xdist workers)."""
+    """Registered by the entry point where reports are logged (not on xdist workers)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config

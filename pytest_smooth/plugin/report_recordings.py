@@ -25,6 +25,8 @@ from pytest_smooth.plugin.redaction import get_registry
 from pytest_smooth.plugin.report_extras import html_extras
 from pytest_smooth.plugin.report_files import Gathered
 from pytest_smooth.plugin.report_files import recording_file
+from pytest_smooth.plugin.session_record import SessionRecord
+from pytest_smooth.plugin.session_record import record_of
 
 AddSection = Callable[[pytest.Item, pytest.TestReport, list[str]], None]
 
@@ -57,6 +59,7 @@ def _local_recordings(
         for path in got.files:
             where = relative(item.config, path)
             gathered.lines.append(f"session {t.id} recording: {where}")
+            record_of(item, t, redactor).files.append(path)
             report.user_properties.append(("smooth_recording", where))
             item.user_properties.append(("smooth_recording", where))
     note_files(item, gathered.files)
@@ -73,14 +76,15 @@ def _cloud_recordings(
     if settings.report_links == "none" or client is None:
         return
     lines: list[str] = []
-    links: list[tuple[str, str, str]] = []
+    linked: list[SessionRecord] = []
+    redactor = get_registry(item.config).scrubber(tracked)
     for t in tracked:
         if tracker.is_open(t.id):  # shared or kept open: no recording yet
             lines.append(f"session {t.id}: still open, its recording comes when it closes")
             continue
         try:
             # The session learns its recording URL from its last poll; ask only when it did not.
-            url = getattr(t.session, "recording_url", None) or client.get_task(t.id).recording_url
+            url = t.session.recording_url or client.get_task(t.id).recording_url
         except Exception as err:
             lines.append(
                 f"warning: no recording URL of session {t.id}: {type(err).__name__}: {err}"
@@ -90,6 +94,9 @@ def _cloud_recordings(
             lines.append(f"session {t.id} recording: {url}")
             report.user_properties.append(("smooth_recording_url", url))
             item.user_properties.append(("smooth_recording_url", url))
-            links.append((t.id, f"recording: {url}", ""))
+            record_of(item, t, redactor).links["recording"] = url
+            linked.append(
+                SessionRecord(t.id, t.fixture, t.session.status, links={"recording": url})
+            )
     add(item, report, lines)
-    html_extras(item.config, report, links)
+    html_extras(item.config, report, linked)

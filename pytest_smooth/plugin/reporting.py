@@ -17,20 +17,15 @@ from typing import Final
 
 import pytest
 
-from pytest_smooth._core.models import ActionRecord
 from pytest_smooth._core.redact import Redactor
-from pytest_smooth.plugin.artifacts import event_dicts
-from pytest_smooth.plugin.artifacts import events_table
 from pytest_smooth.plugin.artifacts import write_json
 from pytest_smooth.plugin.attempts import EARLIER_PROPERTY
-from pytest_smooth.plugin.attempts import ITEM_EVENT_START
 from pytest_smooth.plugin.attempts import ITEM_FILES
 from pytest_smooth.plugin.attempts import attempt
 from pytest_smooth.plugin.attempts import attempt_folder
 from pytest_smooth.plugin.attempts import earlier_attempts
 from pytest_smooth.plugin.attempts import note_files
 from pytest_smooth.plugin.attempts import relative
-from pytest_smooth.plugin.failure_page import EVIDENCE_LABEL
 from pytest_smooth.plugin.lifecycle import ITEM_FAILED
 from pytest_smooth.plugin.lifecycle import ITEM_SESSIONS
 from pytest_smooth.plugin.lifecycle import Tracked
@@ -47,6 +42,8 @@ from pytest_smooth.plugin.report_files import Gathered
 from pytest_smooth.plugin.report_files import local_files
 from pytest_smooth.plugin.report_files import page_state
 from pytest_smooth.plugin.report_recordings import report_after_close
+from pytest_smooth.plugin.session_record import SessionRecord
+from pytest_smooth.plugin.session_record import build_record
 
 SECTION: Final = "smooth"
 # This attempt's section texts, for the JUnit system-out of its teardown report.
@@ -126,46 +123,12 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def own_records(item: pytest.Item, tracked: Tracked) -> list[ActionRecord]:
-    """Return this attempt's events: all of its own session, or its share of a shared one."""
-    records: list[ActionRecord] = list(tracked.session.events)
-    if tracked.shared:
-        start = item.stash.get(ITEM_EVENT_START, {}).get(tracked.id, 0)
-        records = [r for r in records[start:] if r.test_nodeid == item.nodeid]
-    return [r for r in records if r.test_nodeid != EVIDENCE_LABEL]
-
-
-def _links(item: pytest.Item, tracked: Tracked) -> dict[str, str]:
-    """Return the URLs the link policy allows; on the local backend, never the recording URL.
-
-    The local backend's recording URL dies with the run: reports link ``recording.html``.
-    """
-    settings = get_settings(item.config)
-    policy = settings.report_links
-    links: dict[str, str] = {}
-    recording = getattr(tracked.session, "recording_url", None)
-    live = getattr(tracked.session, "live_url", None)
-    if policy in ("recording", "live") and recording and settings.backend != "local":
-        links["recording"] = str(recording)
-    if policy == "live" and live:
-        links["live"] = str(live)
-    return links
-
-
 def _session_evidence(
     item: pytest.Item, t: Tracked, index: int, folder: Path, redactor: Redactor
-) -> tuple[Gathered, dict[str, Any], list[tuple[str, object]], tuple[str, str, str]]:
-    records = own_records(item, t)  # before the page is read: that action is not the test's
-    links = _links(item, t)
-    credits = sum(r.credits_used for r in records)
-    status = getattr(t.session, "status", "unknown")
-    out = Gathered([f"session {t.id} ({t.fixture}) status={status} credits={credits:g}"])
-    out.lines.extend(f"  {name}: {url}" for name, url in links.items())
-    if t.shared:
-        total = len([r for r in t.session.events if r.test_nodeid != EVIDENCE_LABEL])
-        out.lines.append(
-            f"  shared module session: showing this test's {len(records)} of {total} events"
-        )
+) -> tuple[SessionRecord, Gathered]:
+    """Record one session at a failure, and save its page and (local backend) files."""
+    record = build_record(item, t, redactor)  # before the page is read: not the test's action
+    out = Gathered()
     open_now = get_tracker(item.config).is_open(t.id)
     if open_now:
         out.extend(page_state(t, folder, index, redactor))
@@ -174,22 +137,9 @@ def _session_evidence(
             out.extend(local_files(item, t, folder, index, redactor, failed=True))
         else:
             out.warnings.append(f"no screenshot or trace of session {t.id}: it is already closed")
-    table = events_table(records, redactor.redact) if records else ["  (no events)"]
-    out.lines.extend("  " + row for row in table)
-    data = {
-        "session_id": t.id,
-        "fixture": t.fixture,
-        "status": str(status),
-        "shared": t.shared,
-        "links": links,
-        "credits": credits,
-        "events": event_dicts(records, redactor.redact),
-    }
-    props: list[tuple[str, object]] = [("smooth_session_id", t.id)]
-    props += [(f"smooth_{name}_url", url) for name, url in links.items()]
-    props += [("smooth_credits", credits), ("smooth_actions", len(records))]
-    extra = (t.id, "\n".join(f"{k}: {v}" for k, v in links.items()), "\n".join(table))
-    return out, data, props, extra
+    record.files += out.files
+    out.lines = record.head_lines() + out.lines + record.table_lines()
+    return record, out
 
 
 def _report_failure(
@@ -198,20 +148,16 @@ def _report_failure(
     redactor = get_registry(item.config).scrubber(tracked)
     folder = attempt_folder(item)
     gathered = Gathered()
-    sessions_json: list[dict[str, Any]] = []
-    properties: list[tuple[str, object]] = []
-    extras: list[tuple[str, str, str]] = []  # (session id, links, event table)
+    records: list[SessionRecord] = []
     for index, t in enumerate(tracked):
-        out, data, props, extra = _session_evidence(item, t, index, folder, redactor)
+        record, out = _session_evidence(item, t, index, folder, redactor)
+        records.append(record)
         gathered.extend(out)
-        sessions_json.append(data)
-        properties += props
-        extras.append(extra)
     payload = {
         "test": item.nodeid,
         "phase": report.when,
         "attempt": attempt(item),
-        "sessions": sessions_json,
+        "sessions": [record.as_events_json() for record in records],
     }
     _write_events(folder, payload, redactor, gathered)
     note_files(item, gathered.files)
@@ -219,9 +165,10 @@ def _report_failure(
     add_section(item, report, gathered.lines)
     if first:
         # junitxml reads properties from the teardown report, which copies the item's.
+        properties = [prop for record in records for prop in record.properties()]
         item.user_properties.extend(properties)
         report.user_properties.extend(properties)
-    html_extras(item.config, report, extras if first else (), gathered.files)
+    html_extras(item.config, report, records if first else (), gathered.files)
 
 
 def _write_events(
@@ -258,20 +205,18 @@ def _report_passed(item: pytest.Item, report: pytest.TestReport, tracked: list[T
     redactor = get_registry(item.config).scrubber(tracked)
     folder = attempt_folder(item)
     gathered = Gathered()
-    for index, t in enumerate(tracked):
+    records = [build_record(item, t, redactor) for t in tracked]
+    for index, (t, record) in enumerate(zip(tracked, records, strict=True)):
         if local and tracker.is_open(t.id):
-            gathered.extend(local_files(item, t, folder, index, redactor, failed=rerun))
+            files = local_files(item, t, folder, index, redactor, failed=rerun)
+            record.files += files.files
+            gathered.extend(files)
     if not (gathered.files or rerun):
         return
-    for t in tracked if rerun else ():
-        records = own_records(item, t)
-        gathered.lines.append(f"session {t.id} ({t.fixture})")
-        table = events_table(records, redactor.redact) if records else ["  (no events)"]
-        gathered.lines.extend("  " + row for row in table)
-    data = [
-        {"session_id": t.id, "events": event_dicts(own_records(item, t), redactor.redact)}
-        for t in tracked
-    ]
+    for record in records if rerun else ():
+        gathered.lines.append(f"session {record.id} ({record.fixture})")
+        gathered.lines.extend(record.table_lines())
+    data = [{"session_id": record.id, "events": record.events} for record in records]
     payload = {"test": item.nodeid, "phase": "passed", "attempt": attempt(item), "sessions": data}
     _write_events(folder, payload, redactor, gathered)
     note_files(item, gathered.files)
