@@ -2,7 +2,7 @@
 
 ``LocalServer`` needs the ``server`` extra (Playwright, Starlette, uvicorn); asking for it
 without them raises an ImportError that names ``pip install 'pytest-smooth[server]'``. The pure
-parts (``store``, ``discovery``, ``executor``) import without the extra, so the client's test
+parts (``protocol/``, ``browser/discovery``) import without the extra, so the client's test
 fake (``pytest_smooth.testing``) works with the core dependencies only.
 """
 

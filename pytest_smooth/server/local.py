@@ -14,11 +14,9 @@ import socket
 import tempfile
 import threading
 from collections.abc import Callable
-from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from typing import cast
 
 import uvicorn
 from typing_extensions import Self
@@ -31,6 +29,9 @@ from pytest_smooth.server.http.body import DEFAULT_MAX_UPLOAD_BYTES
 from pytest_smooth.server.protocol.evidence import Evidence
 from pytest_smooth.server.protocol.evidence import EvidenceSource
 from pytest_smooth.server.protocol.executor import Executor
+from pytest_smooth.server.protocol.executor import executor_stats
+from pytest_smooth.server.protocol.executor import start_executor
+from pytest_smooth.server.protocol.executor import stop_executor
 from pytest_smooth.server.protocol.store import Store
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -38,17 +39,6 @@ DEFAULT_START_TIMEOUT = 60.0
 DEFAULT_STOP_TIMEOUT = 30.0
 # Open long polls hold a connection up to MAX_LONG_POLL; shutdown does not wait for them.
 GRACEFUL_SHUTDOWN = 2
-
-
-def _executor_stats(executor: object) -> Callable[[], Mapping[str, Any]] | None:
-    """Return the executor's figures for ``/local/stats`` (contexts, browser pid), if any."""
-    stats = getattr(executor, "stats", None)
-    if callable(stats):
-        return cast("Callable[[], Mapping[str, Any]]", stats)
-    count = getattr(executor, "context_count", None)
-    if callable(count):
-        return lambda: {"contexts": count()}
-    return None
 
 
 class LocalServer:
@@ -250,20 +240,16 @@ class LocalServer:
             self._executor = self._factory()
         executor = self._executor
         try:
-            starter = getattr(executor, "start", None)
-            if starter is not None:
-                await asyncio.wait_for(starter(), start_timeout)
+            await start_executor(executor, start_timeout)
             if self._stop_requested.is_set():
                 return
             self.store.executor = executor
-            self.store.extra_stats = _executor_stats(executor)
+            self.store.extra_stats = executor_stats(executor)
             await self._uvicorn_serve(sock, executor)
         finally:
             for task_id in [t for t, state in self.store.tasks.items() if not state.finished]:
                 self.store.delete_task(task_id)
-            stopper = getattr(executor, "stop", None)
-            if stopper is not None:
-                await asyncio.wait_for(stopper(), stop_timeout)
+            await stop_executor(executor, stop_timeout)
 
     async def _uvicorn_serve(self, sock: socket.socket, executor: Executor | None) -> None:
         app = create_app(

@@ -8,10 +8,14 @@ reports and the live view is ``protocol/evidence.py``'s ``EvidenceSource``.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 from typing import Protocol
+from typing import runtime_checkable
 
 from pytest_smooth._core.models import TaskRequest
 
@@ -60,3 +64,59 @@ class Executor(Protocol):
 
     def close_session(self, task_id: str, *, graceful: bool) -> None:
         """Tear the session down (graceful: save the profile first)."""
+
+
+# Optional parts of an executor, which ``LocalServer`` uses when they are there.
+
+
+@runtime_checkable
+class Startable(Protocol):
+    """An executor that needs starting on the server's loop (the browser launch)."""
+
+    async def start(self) -> None:
+        """Start; the server serves once this returns (bounded by its start timeout)."""
+
+
+@runtime_checkable
+class Stoppable(Protocol):
+    """An executor that needs stopping when the server stops."""
+
+    async def stop(self) -> None:
+        """Stop, closing every session (bounded by the server's stop timeout)."""
+
+
+@runtime_checkable
+class StatsSource(Protocol):
+    """An executor with figures of its own for ``/local/stats`` (contexts, browser pid)."""
+
+    def stats(self) -> Mapping[str, Any]:
+        """Return the figures to merge into the store's."""
+
+
+@runtime_checkable
+class ContextCounter(Protocol):
+    """An executor that only counts its browser contexts for ``/local/stats``."""
+
+    def context_count(self) -> int:
+        """Return the number of open browser contexts."""
+
+
+async def start_executor(executor: object, timeout: float) -> None:
+    """Start an executor that needs it (a browser launch), bounded by ``timeout``."""
+    if isinstance(executor, Startable):
+        await asyncio.wait_for(executor.start(), timeout)
+
+
+async def stop_executor(executor: object, timeout: float) -> None:
+    """Stop an executor that needs it, bounded by ``timeout``."""
+    if isinstance(executor, Stoppable):
+        await asyncio.wait_for(executor.stop(), timeout)
+
+
+def executor_stats(executor: object) -> Callable[[], Mapping[str, Any]] | None:
+    """Return the executor's figures for ``/local/stats`` (contexts, browser pid), if any."""
+    if isinstance(executor, StatsSource):
+        return executor.stats
+    if isinstance(executor, ContextCounter):
+        return lambda: {"contexts": executor.context_count()}
+    return None

@@ -1,6 +1,6 @@
 """The HTTP-independent request handler: the route table plus the held answers of ``wait_ms``.
 
-Two wire extensions (docs/architecture.md, "Wire extensions") hold an answer:
+Two wire extensions (docs/wire-extensions.md) hold an answer:
 
 - ``GET /task/{id}?wait_ms=N`` (the long poll) until the task has a newer event or ends;
 - ``POST /task/{id}/event?wait_ms=N`` (the held POST) until the action's reply is there, and
