@@ -16,6 +16,7 @@ Every request lands in ``proxy.log``; ``proxy.count(...)`` and ``proxy.injected`
 
 from __future__ import annotations
 
+import json
 import re
 import select
 import socket
@@ -63,13 +64,19 @@ class Fault:
     delay_ms: int = 0
     hang_limit: float = DEFAULT_HANG_LIMIT
     body: bytes = b""
+    detail: str | None = None  # the status reply's {"detail": ...}; None: "injected <code>"
 
     @classmethod
     def status(
-        cls, code: int = 503, *, retry_after: float | None = None, when: When = "before"
+        cls,
+        code: int = 503,
+        *,
+        retry_after: float | None = None,
+        when: When = "before",
+        detail: str | None = None,
     ) -> Fault:
         """Answer ``code`` with a JSON ``{"detail": ...}`` body (and ``Retry-After`` if given)."""
-        return cls("status", when=when, status_code=code, retry_after=retry_after)
+        return cls("status", when=when, status_code=code, retry_after=retry_after, detail=detail)
 
     @classmethod
     def rate_limit(cls, retry_after: float = 0.1, *, when: When = "before") -> Fault:
@@ -360,7 +367,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self._send(reply.status_code, reply.content, _end_headers(reply))
         elif fault.kind == "status":
             extra = [] if fault.retry_after is None else [("Retry-After", f"{fault.retry_after:g}")]
-            detail = f'{{"detail": "fault proxy: injected {fault.status_code}"}}'.encode()
+            text = fault.detail or f"fault proxy: injected {fault.status_code}"
+            detail = json.dumps({"detail": text}).encode()
             entry.status = fault.status_code
             self._send(fault.status_code, detail, extra)
         elif fault.kind == "non_json":

@@ -1,13 +1,15 @@
-"""The orphan-session reaper: paging the task list, and the run's end on a cloud-like backend.
+"""The orphan-session reaper: the ids each process writes down, the run's end, the tag search.
 
-The crashed-xdist-worker case on real Chromium is in tests/test_interrupts.py; here the inner
-runs point the plugin at a browserless LocalServer as if it were the cloud.
+The crashed-xdist-worker case on real Chromium is in tests/test_interrupts.py, and on a server
+whose task list has no metadata in tests/test_cloud_scale.py; here the inner runs point the
+plugin at a browserless LocalServer as if it were the cloud.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,25 +17,32 @@ import pytest
 from pytest_smooth.plugin.reaper import MAX_PAGES
 from pytest_smooth.plugin.reaper import PAGE_SIZE
 from pytest_smooth.plugin.reaper import find_open
+from pytest_smooth.plugin.reaper import recorded_open
 from pytest_smooth.server.local import LocalServer
 from tests.backend_probe import Backend
+from tests.faultproxy import Fault
+from tests.faultproxy import FaultProxy
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import cloud_args
 from tests.plugin_helpers import instant_server
 from tests.plugin_helpers import write_ini
 
 # A test that opens sessions without the plugin's fixtures and never closes them, as a process
-# that lost track of them would; one carries this run's tags, the other another run's.
+# that died would: one is written down as this run's (as the fixtures do), the other is not.
 LEAKING = """
 import pathlib
-from pytest_smooth.plugin.session_options import run_id
+from pytest_smooth.plugin.reaper import record_opened
 
 def test_leaks(request, smooth_client):
-    tags = {"pytest_run_id": run_id(request.config), "pytest_nodeid": request.node.nodeid,
-            "pytest_worker": "master"}
-    mine = smooth_client.session(metadata=tags)
-    other = smooth_client.session(metadata={**tags, "pytest_run_id": "another-run"})
+    mine = smooth_client.session()
+    record_opened(request.config, mine.id, request.node.nodeid)
+    other = smooth_client.session()
     pathlib.Path("ids.txt").write_text(mine.id + " " + other.id)
+"""
+
+CLEAN = """
+def test_uses_a_session(smooth_session):
+    assert smooth_session.evaluate_js("1") == "1"
 """
 
 
@@ -92,6 +101,17 @@ def test_find_open_reads_a_bounded_number_of_pages() -> None:
     assert len(found) == PAGE_SIZE * MAX_PAGES
 
 
+def test_recorded_open_reads_what_was_never_struck_off(tmp_path: Path) -> None:
+    (tmp_path / "sessions-gw0.log").write_text(
+        "open\ta\tt.py::test_a\nopen\tb\tt.py::test_b [x y]\ndone\ta\n"
+    )
+    (tmp_path / "sessions-gw1.log").write_text("open\tc\tt.py::test_c\n")
+    (tmp_path / "sessions-master.log").write_text("garbage\n\nopen\n")
+    assert recorded_open(tmp_path, None) == {"b": "t.py::test_b [x y]", "c": "t.py::test_c"}
+    assert recorded_open(tmp_path, {"gw1"}) == {"c": "t.py::test_c"}
+    assert recorded_open(tmp_path / "missing", None) == {}
+
+
 @pytest.fixture
 def server(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
     clean_env(monkeypatch)
@@ -143,3 +163,18 @@ def test_a_failed_reap_is_reported_as_not_closed(
         mine, _ = _status(backend, pytester)
         backend.delete((pytester.path / "ids.txt").read_text().split()[0])
     assert mine == "running"
+
+
+def test_a_clean_run_never_lists_tasks_nor_warns(
+    pytester: pytest.Pytester, server: LocalServer
+) -> None:
+    pytester.makepyfile(test_leak="", test_clean=CLEAN)
+    with FaultProxy(server.url) as proxy:
+        proxy.add("GET", r"/api/v1/task$", Fault.status(500), count=None)  # a broken list
+        args = [a for a in cloud_args(server) if not a.startswith("--smooth-base-url")]
+        result = pytester.runpytest(*args, f"--smooth-base-url={proxy.url}/api/")
+        listed = proxy.count("GET", r"/api/v1/task$")
+    result.assert_outcomes(passed=1)
+    assert "could not look for sessions" not in result.stdout.str()
+    assert "left open" not in result.stdout.str()
+    assert listed == 0

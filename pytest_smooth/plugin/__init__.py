@@ -35,6 +35,8 @@ pytest_plugins = [
     "pytest_smooth.plugin.fixtures",
     "pytest_smooth.plugin.reporting",
     "pytest_smooth.plugin.assertions",
+    "pytest_smooth.plugin.budget",
+    "pytest_smooth.plugin.run_folder",
 ]
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"

@@ -83,6 +83,8 @@ class SessionTracker:
         self._lock = threading.Lock()
         self._open: dict[str, Tracked] = {}
         self._timers: dict[str, threading.Timer] = {}
+        # Per session: steps once done with it (free its slot, strike it from the reaper's list).
+        self._finishers: dict[str, list[Callable[[], object]]] = {}
         self._connection: tuple[str | None, str] | None = None
         self._service: SmoothClient | None = None
         # End-of-run steps of the session fixtures (close all, close the client, stop the
@@ -129,6 +131,14 @@ class SessionTracker:
             self.stats.opened += 1
         return tracked
 
+    def when_done(self, session_id: str, step: Callable[[], object]) -> None:
+        """Run ``step`` once this session is closed, or its close failed and was recorded."""
+        self._finishers.setdefault(session_id, []).append(step)  # the GIL keeps these whole
+
+    def _done(self, session_id: str) -> None:
+        for step in self._finishers.pop(session_id, []):
+            step()  # the steps catch their own errors
+
     def is_open(self, session_id: str) -> bool:
         with self._lock:
             return session_id in self._open
@@ -149,17 +159,25 @@ class SessionTracker:
         if self._take(tracked.id) is not None:
             with self._lock:
                 self.stats.closed += 1
+            self._done(tracked.id)
 
     def failed_to_close(self, tracked: Tracked, error: BaseException) -> None:
         """Handle a failed close by the owner: try once more by id, then record it."""
         if self._take(tracked.id) is not None:
             self._close_by_id(tracked, first_error=error)
+            self._done(tracked.id)
 
     def close(self, tracked: Tracked) -> None:
         """Close a sync session now (bounded); a failure is recorded, never raised."""
         taken = self._take(tracked.id)
         if taken is None:
             return
+        try:
+            self._close_taken(taken)
+        finally:
+            self._done(taken.id)
+
+    def _close_taken(self, taken: Tracked) -> None:
         session = taken.session
         if not isinstance(session, SmoothSession):  # async: it closes in its own event loop
             self._close_by_id(taken)
@@ -224,6 +242,7 @@ class SessionTracker:
                             f"{taken.id} ({taken.owner}): not closed, the run's close deadline"
                             f" of {SWEEP_DEADLINE:g} s passed"
                         )
+                    self._done(taken.id)
                 continue
             self.close(tracked)
 

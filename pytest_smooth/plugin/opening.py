@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from typing import Final
 
 import pytest
 
+from pytest_smooth.plugin.admission import open_admitted
+from pytest_smooth.plugin.admission import open_admitted_async
 from pytest_smooth.plugin.lifecycle import CLOSE_TIMEOUT
 from pytest_smooth.plugin.lifecycle import ITEM_FAILED
 from pytest_smooth.plugin.lifecycle import Tracked
@@ -58,6 +61,7 @@ def start_local_server(settings: SmoothSettings) -> LocalServer:
         find_browser(settings.browser)  # fails early with a message that says how to get one
         # tracing=off: the backend records no trace at all (it costs time per action).
         options: dict[str, Any] = {} if settings.tracing != "off" else {"tracing": False}
+        options.update(llm_url=settings.llm_url, llm_model=settings.llm_model)  # key: env only
         server = LocalServer(browser=settings.browser, **options).start()
     except BrowserNotFoundError as err:
         pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)
@@ -93,6 +97,23 @@ def _item_of(request: pytest.FixtureRequest) -> pytest.Item | None:
     return request.node if isinstance(request.node, pytest.Item) else None
 
 
+def _nodeid(request: pytest.FixtureRequest, item: pytest.Item | None) -> str:
+    return item.nodeid if item is not None else str(request.node.nodeid)
+
+
+def _sayer(request: pytest.FixtureRequest, item: pytest.Item | None) -> Callable[[str], None]:
+    """Return a function that puts a line on the terminal now (a worker's: on its report)."""
+    config = request.config
+
+    def say(line: str) -> None:
+        if not hasattr(config, "workerinput"):
+            write_lines(config, [line])
+        elif item is not None:  # shown by the controller's LiveLinkPrinter
+            item.stash.setdefault(ITEM_ANNOUNCE, []).append(line)
+
+    return say
+
+
 def _track(
     request: pytest.FixtureRequest, session: Any, fixture: str, item: pytest.Item | None
 ) -> Tracked:
@@ -106,6 +127,7 @@ def _track(
         is_async=fixture.startswith("async"),
     )
     get_tracker(config).add(tracked)
+    session.local_strict = get_settings(config).local_strict  # approximations: error or warn
     if current is not None:
         session.label = current.nodeid
         item_sessions(current).append(tracked)
@@ -203,7 +225,9 @@ def open_session(
     """Open, track and finally close (or keep open after a failure) one sync session."""
     item = _item_of(request)
     args = _build(request, base, item, extra)
-    session = take_prewarmed(request, fixture, args) or client.session(**args)
+    session = take_prewarmed(request, fixture, args) or open_admitted(
+        request, args, _nodeid(request, item), lambda a: client.session(**a), _sayer(request, item)
+    )
     tracked = _track(request, session, fixture, item)
     tracker = get_tracker(request.config)
     try:
@@ -240,7 +264,10 @@ async def open_async_session(
 ) -> AsyncIterator[AsyncSmoothSession]:
     """Open, track and close one async session, awaiting the close in the test's loop."""
     item = _item_of(request)
-    session = await client.session(**_build(request, base, item, None))
+    args = _build(request, base, item, None)
+    session = await open_admitted_async(
+        request, args, _nodeid(request, item), lambda a: client.session(**a), _sayer(request, item)
+    )
     tracked = _track(request, session, fixture, item)
     tracker = get_tracker(request.config)
     try:

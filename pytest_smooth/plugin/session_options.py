@@ -53,6 +53,12 @@ def _is_timeout(value: Any) -> bool:
     return math.isfinite(value) and value > 0
 
 
+def _is_tools(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(k, str) and callable(v) for k, v in value.items()
+    )
+
+
 def _is_metadata(value: Any) -> bool:
     return isinstance(value, Mapping) and all(
         isinstance(k, str) and isinstance(v, (str, int, float, bool)) for k, v in value.items()
@@ -71,6 +77,8 @@ VALIDATORS: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
     "extensions": (_is_str_list, "a list of extension ids (str)"),
     "custom_tools": (lambda v: isinstance(v, (list, tuple)), "a list of tools"),
     "timeout": (_is_timeout, "a number of seconds > 0, or None"),
+    "start_timeout": (_is_timeout, "a number of seconds > 0, or None (the default, 120)"),
+    "tools": (_is_tools, "a dict of tool name (str) to the client-side function"),
     "proxy_server": (_is_str, "a proxy URL (str)"),
     "proxy_username": (_is_str, "a str"),
     "proxy_password": (_is_str, "a str"),

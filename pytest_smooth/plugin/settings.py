@@ -30,6 +30,8 @@ from pytest_smooth._core.constants import ENV_BROWSER
 ENV_SCREENSHOT: Final = "SMOOTH_SCREENSHOT"
 ENV_TRACING: Final = "SMOOTH_TRACING"
 ENV_RECORDING: Final = "SMOOTH_RECORDING"
+ENV_MAX_SESSIONS: Final = "SMOOTH_MAX_SESSIONS"
+ENV_MAX_CREDITS: Final = "SMOOTH_MAX_CREDITS"
 
 BACKENDS: Final = ("auto", "cloud", "local")
 LINK_POLICIES: Final = ("none", "recording", "live")
@@ -102,6 +104,10 @@ OPTIONS: Final = (
         ENV_RECORDING,
         "MODE",
     ),
+    _Option(
+        "max_sessions", "Sessions open at once, all workers (0: no cap).", ENV_MAX_SESSIONS, "N"
+    ),
+    _Option("max_credits", "Credit budget: then no new session, run fails.", ENV_MAX_CREDITS, "N"),
 )
 
 
@@ -123,6 +129,8 @@ class SmoothSettings:
     screenshot: ScreenshotMode = "only-on-failure"
     tracing: RetainMode = "retain-on-failure"
     recording: RetainMode = "retain-on-failure"
+    max_sessions: int = 0  # 0: no cap
+    max_credits: float | None = None  # None: no budget
 
     def keeps(self, artifact: str, *, failed: bool) -> bool:
         """Whether ``artifact`` (screenshot, tracing, recording) is saved for this outcome."""
@@ -149,6 +157,8 @@ class SmoothSettings:
             f"device={device}, output={self.output}, report_links={self.report_links}, "
             f"screenshot={self.screenshot}, tracing={self.tracing}, "
             f"recording={self.recording}, apikey {key}"
+            + (f", max_sessions={self.max_sessions}" if self.max_sessions else "")
+            + ("" if self.max_credits is None else f", max_credits={self.max_credits:g}")
         )
 
 
@@ -194,17 +204,21 @@ def _choice(valid: tuple[str, ...]) -> Callable[[str, str], str]:
     return parse
 
 
-def _seconds(*, allow_zero: bool) -> Callable[[str, str], float]:
+def _number(what: str, *, allow_zero: bool) -> Callable[[str, str], float]:
     def parse(value: str, source: str) -> float:
         try:
             number = float(value)
         except ValueError:
             number = math.nan
         if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-            raise _bad(value, source, "a number of seconds " + (">= 0" if allow_zero else "> 0"))
+            raise _bad(value, source, f"{what} " + (">= 0" if allow_zero else "> 0"))
         return number
 
     return parse
+
+
+def _seconds(*, allow_zero: bool) -> Callable[[str, str], float]:
+    return _number("a number of seconds", allow_zero=allow_zero)
 
 
 def _count(value: str, source: str) -> int:
@@ -238,6 +252,8 @@ PARSERS: Final[dict[str, Callable[[str, str], Any]]] = {
     "screenshot": _choice(SCREENSHOT_MODES),
     "tracing": _choice(RETAIN_MODES),
     "recording": _choice(RETAIN_MODES),
+    "max_sessions": _count,
+    "max_credits": _number("a number of credits", allow_zero=True),
 }
 
 # Option name -> SmoothSettings field name (the rest match).
