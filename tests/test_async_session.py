@@ -329,7 +329,7 @@ async def test_bad_inputs_fail_before_any_request(
     with pytest.raises(ValueError, match="secret 'p'"):
         await session.run_task("x", secrets={"p": {"nope": 1}})
     with pytest.raises(TypeError, match="JSON schema"):
-        await session.extract(42)  # type: ignore[call-overload]
+        await session.extract(42)  # type: ignore[arg-type]
     assert len(fake.requests) == before
 
 

@@ -303,7 +303,7 @@ def test_bad_inputs_fail_before_any_request(session: SmoothSession, fake: FakeSm
     with pytest.raises(ValueError, match="secret 'p'"):
         session.run_task("x", secrets={"p": {"nope": 1}})
     with pytest.raises(TypeError, match="JSON schema"):
-        session.extract(42)  # type: ignore[call-overload]
+        session.extract(42)  # type: ignore[arg-type]
     assert len(fake.requests) == before
 
 
