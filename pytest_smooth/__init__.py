@@ -25,6 +25,8 @@ from pytest_smooth._core.exceptions import SmoothActionServerError
 from pytest_smooth._core.exceptions import SmoothAPIError
 from pytest_smooth._core.exceptions import SmoothConnectionError
 from pytest_smooth._core.exceptions import SmoothError
+from pytest_smooth._core.exceptions import SmoothFidelityError
+from pytest_smooth._core.exceptions import SmoothFidelityWarning
 from pytest_smooth._core.exceptions import SmoothInputError
 from pytest_smooth._core.exceptions import SmoothProtocolError
 from pytest_smooth._core.exceptions import SmoothStatusError
@@ -70,6 +72,8 @@ __all__ = [
     "SmoothConnectionError",
     "SmoothError",
     "SmoothExpectationError",
+    "SmoothFidelityError",
+    "SmoothFidelityWarning",
     "SmoothInputError",
     "SmoothProtocolError",
     "SmoothSession",

@@ -20,6 +20,9 @@ from typing import Final
 from pytest_smooth._core.exceptions import SmoothFidelityError
 from pytest_smooth._core.exceptions import SmoothFidelityWarning
 
+# pytest hides frames of modules that set this: a strict-mode failure ends at the user's call.
+__tracebackhide__ = True
+
 __all__ = [
     "APPROXIMATIONS_KEY",
     "ENV_LOCAL_STRICT",

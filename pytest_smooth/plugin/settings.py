@@ -26,6 +26,8 @@ from pytest_smooth._core.constants import ENV_API_KEY
 from pytest_smooth._core.constants import ENV_BACKEND
 from pytest_smooth._core.constants import ENV_BASE_URL
 from pytest_smooth._core.constants import ENV_BROWSER
+from pytest_smooth.plugin.local_options import LOCAL_OPTIONS
+from pytest_smooth.plugin.local_options import LOCAL_PARSERS
 
 ENV_SCREENSHOT: Final = "SMOOTH_SCREENSHOT"
 ENV_TRACING: Final = "SMOOTH_TRACING"
@@ -54,6 +56,7 @@ class _Option:
     help: str
     env: str | None = None
     metavar: str = "VALUE"
+    const: str | None = None  # a flag that may stand alone (``--smooth-local-strict``)
 
     @property
     def flag(self) -> str:
@@ -108,6 +111,7 @@ OPTIONS: Final = (
         "max_sessions", "Sessions open at once, all workers (0: no cap).", ENV_MAX_SESSIONS, "N"
     ),
     _Option("max_credits", "Credit budget: then no new session, run fails.", ENV_MAX_CREDITS, "N"),
+    *(_Option(*args) for args in LOCAL_OPTIONS),
 )
 
 
@@ -129,6 +133,9 @@ class SmoothSettings:
     screenshot: ScreenshotMode = "only-on-failure"
     tracing: RetainMode = "retain-on-failure"
     recording: RetainMode = "retain-on-failure"
+    local_strict: bool = False
+    llm_url: str | None = field(default=None, repr=False)
+    llm_model: str | None = None
     max_sessions: int = 0  # 0: no cap
     max_credits: float | None = None  # None: no budget
 
@@ -169,7 +176,7 @@ def add_options(parser: pytest.Parser) -> None:
         env = f" Env: {opt.env}." if opt.env else ""
         group.addoption(
             opt.flag, dest="smooth_" + opt.name, default=None, metavar=opt.metavar,
-            help=opt.help + env,
+            help=opt.help + env, nargs="?" if opt.const else None, const=opt.const,
         )  # fmt: skip
         parser.addini(opt.ini, opt.help, type="string", default="")
 
@@ -254,6 +261,7 @@ PARSERS: Final[dict[str, Callable[[str, str], Any]]] = {
     "recording": _choice(RETAIN_MODES),
     "max_sessions": _count,
     "max_credits": _number("a number of credits", allow_zero=True),
+    **LOCAL_PARSERS,
 }
 
 # Option name -> SmoothSettings field name (the rest match).

@@ -243,7 +243,7 @@ def _take_order(text: str, plan: PromptPlan) -> tuple[str, bool]:
         return text[: match.start()] + " " + text[match.end() :], False
     match = re.search(
         r"\b(?:(?:sorted|ordered|sort|order|ranked)\s+)?by\s+(?P<field>[\w-]+)"
-        r"(?:\s+(?P<dir>asc|ascending|desc|descending|increasing|decreasing))?",
+        r"(?:\s+(?P<dir>ascending|descending|asc|desc|increasing|decreasing)\b)?",
         text,
         re.IGNORECASE,
     )
