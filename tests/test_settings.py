@@ -56,6 +56,8 @@ CASES: list[tuple[str, str, str | None, list[str], list[object] | None]] = [
     ("screenshot", "screenshot", "SMOOTH_SCREENSHOT", ["on", "off", "only-on-failure"], None),
     ("tracing", "tracing", "SMOOTH_TRACING", ["off", "on", "retain-on-failure"], None),
     ("recording", "recording", "SMOOTH_RECORDING", ["on", "retain-on-failure", "off"], None),
+    ("max_sessions", "max_sessions", "SMOOTH_MAX_SESSIONS", ["2", "5", "50"], [2, 5, 50]),
+    ("max_credits", "max_credits", "SMOOTH_MAX_CREDITS", ["10", "0", "2.5"], [10.0, 0.0, 2.5]),
 ]
 DEFAULTS: dict[str, object] = {
     "api_key": None,
@@ -71,6 +73,8 @@ DEFAULTS: dict[str, object] = {
     "screenshot": "only-on-failure",
     "tracing": "retain-on-failure",
     "recording": "retain-on-failure",
+    "max_sessions": 0,
+    "max_credits": None,
 }
 LEVELS = ["cli", "ini", "env", "default"]
 
@@ -121,6 +125,8 @@ def test_output_is_resolved_against_the_invocation_dir(pytester: pytest.Pytester
         ("--smooth-screenshot=always", "'always'", "on, off, only-on-failure"),
         ("--smooth-tracing=retain", "'retain' from --smooth-tracing", "on, off, retain-on-failure"),
         ("--smooth-recording=yes", "'yes' from --smooth-recording", "on, off, retain-on-failure"),
+        ("--smooth-max-sessions=-1", "'-1' from --smooth-max-sessions", "a whole number >= 0"),
+        ("--smooth-max-credits=lots", "'lots' from --smooth-max-credits", "credits >= 0"),
     ],
 )
 def test_bad_cli_value_is_a_usage_error(
