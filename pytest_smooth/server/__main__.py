@@ -41,6 +41,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="record no Playwright trace for any session (trace.zip answers 409)",
     )
+    parser.add_argument(
+        "--profiles-dir",
+        default=None,
+        help="keep profiles (cookies, storage) in this folder, mode 0700 (default: in memory)",
+    )
     return parser.parse_args(argv)
 
 
@@ -55,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             headless=not args.headed,
             idle_timeout=args.idle_timeout,
             tracing=not args.no_tracing,
+            profiles_dir=args.profiles_dir,
         ).start()
     except KeyboardInterrupt:  # Ctrl-C during start-up; start() already cleaned up
         return 130

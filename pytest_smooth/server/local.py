@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import secrets
 import shutil
 import socket
@@ -26,6 +27,7 @@ from pytest_smooth.server.http.app import DEFAULT_REAP_INTERVAL
 from pytest_smooth.server.http.app import create_app
 from pytest_smooth.server.http.body import DEFAULT_MAX_JSON_BYTES
 from pytest_smooth.server.http.body import DEFAULT_MAX_UPLOAD_BYTES
+from pytest_smooth.server.profile_folder import ProfileFolder
 from pytest_smooth.server.protocol.evidence import Evidence
 from pytest_smooth.server.protocol.evidence import EvidenceSource
 from pytest_smooth.server.protocol.executor import Executor
@@ -42,7 +44,11 @@ GRACEFUL_SHUTDOWN = 2
 
 
 class LocalServer:
-    """The Smooth-compatible local backend. ``with LocalServer() as server: server.base_url``."""
+    """The Smooth-compatible local backend. ``with LocalServer() as server: server.base_url``.
+
+    ``profiles_dir``: keep profiles (cookies and storage) in that folder, mode 0700, so other
+    servers and later runs that use it share them; without it they live in memory only.
+    """
 
     def __init__(
         self,
@@ -64,6 +70,7 @@ class LocalServer:
         reap_interval: float = DEFAULT_REAP_INTERVAL,
         start_timeout: float = DEFAULT_START_TIMEOUT,
         stop_timeout: float = DEFAULT_STOP_TIMEOUT,
+        profiles_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if host not in LOOPBACK_HOSTS:
             raise ValueError(
@@ -84,6 +91,8 @@ class LocalServer:
         self._reap_interval = reap_interval
         self._timeouts = (start_timeout, stop_timeout)
         self.store = Store(idle_timeout_ms=int(idle_timeout * 1000), save_blob=self._save_blob)
+        if profiles_dir is not None:  # profiles persist there, shared with other servers
+            self.store.resources.profile_storage = ProfileFolder(profiles_dir)
         self._blob_dir: Path | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

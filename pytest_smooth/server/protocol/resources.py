@@ -2,7 +2,10 @@
 
 Upload bodies arrive as ``{"file": Upload, "file_purpose": str}`` (the ASGI layer parses the
 multipart form). Bytes are kept in memory; an optional ``save_blob`` hook, injected by the
-server, writes them somewhere the browser can read and returns that path.
+server, writes them somewhere the browser can read and returns that path. Profiles live in
+memory too, unless the server injects a ``ProfileStorage`` (``server/profile_folder.py``): then
+that storage is the truth, read on every use, because other processes (xdist workers, later
+runs) write the same profiles.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import Protocol
 
 Reply = tuple[int, Any]
 # (kind, id, name, data) -> a local path, or None to keep the bytes in memory only.
@@ -67,6 +71,22 @@ class Profile:
         }
 
 
+class ProfileStorage(Protocol):
+    """Where profiles persist beyond this store (a folder shared by processes and runs)."""
+
+    def load(self, profile_id: str) -> Profile | None:
+        """Return the stored profile, or None when there is none."""
+
+    def save(self, profile: Profile) -> None:
+        """Write ``profile`` (its id, storage state and save time)."""
+
+    def ids(self) -> list[str]:
+        """Return the ids of every stored profile."""
+
+    def delete(self, profile_id: str) -> bool:
+        """Remove the profile; tell whether it existed."""
+
+
 @dataclass
 class StoredBlob:
     """An uploaded file or extension."""
@@ -85,12 +105,34 @@ class Resources:
 
     clock_ms: Callable[[], int]
     save_blob: SaveBlob | None = None
+    profile_storage: ProfileStorage | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
     files: dict[str, StoredBlob] = field(default_factory=dict)
     extensions: dict[str, StoredBlob] = field(default_factory=dict)
     telemetry_events: int = 0
 
     # --- profiles -----------------------------------------------------------------------------
+
+    def find_profile(self, profile_id: str) -> Profile | None:
+        """Return the profile ``profile_id`` as stored now, or None when unknown."""
+        if self.profile_storage is None:
+            return self.profiles.get(profile_id)
+        profile = self.profile_storage.load(profile_id)
+        if profile is None:
+            self.profiles.pop(profile_id, None)
+        else:
+            self.profiles[profile_id] = profile
+        return profile
+
+    def has_profile(self, profile_id: str) -> bool:
+        """Tell whether ``profile_id`` exists (in memory, or in the profile storage)."""
+        return self.find_profile(profile_id) is not None
+
+    def _keep(self, profile: Profile) -> Profile:
+        self.profiles[profile.id] = profile
+        if self.profile_storage is not None:
+            self.profile_storage.save(profile)
+        return profile
 
     def create_profile(self, body: Any) -> Reply:
         if body is None:
@@ -102,27 +144,31 @@ class Resources:
             return err(422, "profile id must be a non-empty string or null")
         if profile_id is None:
             profile_id = new_id("profile")
-        if profile_id in self.profiles:
+        if self.has_profile(profile_id):
             return err(409, f"Profile {profile_id!r} already exists")
-        profile = self.profiles[profile_id] = Profile(profile_id)
-        return ok(profile.response())
+        return ok(self._keep(Profile(profile_id)).response())
 
     def list_profiles(self) -> Reply:
+        if self.profile_storage is not None:
+            found = (self.find_profile(i) for i in self.profile_storage.ids())
+            return ok([p.response() for p in found if p is not None])
         return ok([p.response() for p in self.profiles.values()])
 
     def delete_profile(self, profile_id: str) -> Reply:
-        if self.profiles.pop(profile_id, None) is None:
+        stored = self.profile_storage is not None and self.profile_storage.delete(profile_id)
+        if self.profiles.pop(profile_id, None) is None and not stored:
             return err(404, "Profile not found")
         return ok(True)
 
     def profile_for_task(self, profile_id: str) -> Profile:
         """Return the profile a task starts from, creating an empty one on first use."""
-        return self.profiles.setdefault(profile_id, Profile(profile_id))
+        return self.find_profile(profile_id) or self._keep(Profile(profile_id))
 
     def save_profile_state(self, profile_id: str, storage_state: dict[str, Any]) -> None:
         profile = self.profile_for_task(profile_id)
         profile.storage_state = storage_state
         profile.last_saved_at = self.clock_ms() // 1000
+        self._keep(profile)
 
     # --- files and extensions -----------------------------------------------------------------
 
