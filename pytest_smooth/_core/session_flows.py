@@ -9,8 +9,12 @@ lock and their I/O.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
+from typing import Protocol
+from typing import TypedDict
 
+from pytest_smooth._core.client_base import Timeout
 from pytest_smooth._core.client_base import log
 from pytest_smooth._core.constants import FINISHED_STATUSES
 from pytest_smooth._core.constants import MIN_POLL_INTERVAL
@@ -24,16 +28,25 @@ from pytest_smooth._core.flow import CallTool
 from pytest_smooth._core.flow import Flow
 from pytest_smooth._core.flow import Sleep
 from pytest_smooth._core.models import TaskResponse
+from pytest_smooth._core.payloads import run_task_input
 from pytest_smooth._core.retry import long_poll_hold
 from pytest_smooth._core.retry import seconds_left
 from pytest_smooth._core.retry import sleep_within
 from pytest_smooth._core.session_base import BaseSmoothSession
+from pytest_smooth._core.transport import SessionTransport
+from pytest_smooth._core.types import NOT_GIVEN
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
 # user's call, without our internals (whose arguments may hold secrets).
 __tracebackhide__ = True
 
-__all__ = ["FALLBACK_DELETE_TIMEOUT", "SETTLE_TIMEOUT", "SessionFlows"]
+__all__ = [
+    "FALLBACK_DELETE_TIMEOUT",
+    "SETTLE_TIMEOUT",
+    "SessionArgs",
+    "SessionClient",
+    "SessionFlows",
+]
 
 # After a graceful close, how long to poll for the final status (it comes a poll later).
 SETTLE_TIMEOUT = 2.0
@@ -41,8 +54,63 @@ SETTLE_TIMEOUT = 2.0
 FALLBACK_DELETE_TIMEOUT = 3.0
 
 
+class SessionClient(Protocol):
+    """What a session is opened with: a client offering its flows as a ``SessionTransport``."""
+
+    @property
+    def transport(self) -> SessionTransport: ...
+
+
+class SessionArgs(TypedDict, total=False):
+    """The keyword arguments a session is opened with (besides its client and task)."""
+
+    timeout: Timeout
+    tools: Mapping[str, Callable[..., Any]] | None
+
+
 class SessionFlows(BaseSmoothSession):
     """The flows of a session; the twins add their lock and drive them."""
+
+    def __init__(
+        self,
+        client: SessionClient,
+        task: TaskResponse,
+        *,
+        timeout: Timeout = NOT_GIVEN,
+        tools: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        super().__init__(client.transport, task, timeout=timeout, tools=tools)
+
+    def _start_action(self, action: str, timeout: Timeout) -> tuple[float | None, float]:
+        """Check that the session is open; return the action's limit and its start time."""
+        limit, start = self._limit(timeout), self._transport.clock()
+        self._check_open(action)
+        return limit, start
+
+    def _check_locked(self, locked: bool, action: str, limit: float | None) -> None:
+        """Raise when the session's lock was not free within the action's limit."""
+        if not locked:
+            raise self._busy_error(action, limit)
+
+    @staticmethod
+    def _interrupted(exc_type: object) -> bool:
+        """Tell whether a ``with`` block ended by Ctrl-C or cancellation (no graceful close)."""
+        return isinstance(exc_type, type) and not issubclass(exc_type, Exception)
+
+    def _run_task_request(
+        self,
+        task: str,
+        max_steps: int,
+        response_model: Any,
+        url: str | None,
+        secrets: Mapping[str, Any] | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, Any], Any]:
+        """Return the run_task payload (validated, secrets registered) and the model class."""
+        payload = run_task_input(
+            self.redactor, task, max_steps, response_model, url, secrets, metadata
+        )
+        return payload, response_model if isinstance(response_model, type) else None
 
     def _action_flow(
         self,

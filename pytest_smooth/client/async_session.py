@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
+from typing_extensions import Unpack
+
 from pytest_smooth._core.client_base import Timeout
 from pytest_smooth._core.flow import Flow
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.payloads import ModelT
 from pytest_smooth._core.payloads import extract_input
-from pytest_smooth._core.payloads import run_task_input
+from pytest_smooth._core.session_flows import SessionArgs
 from pytest_smooth._core.session_flows import SessionFlows
 from pytest_smooth._core.types import NOT_GIVEN
 from pytest_smooth.client.drivers import drive_async
@@ -65,16 +67,10 @@ class AsyncSmoothSession(SessionFlows):
     """An asynchronous browser session: the same methods as ``SmoothSession``, awaited."""
 
     def __init__(
-        self,
-        client: AsyncSmoothClient,
-        task: TaskResponse,
-        *,
-        timeout: Timeout = NOT_GIVEN,
-        tools: Mapping[str, Callable[..., Any]] | None = None,
+        self, client: AsyncSmoothClient, task: TaskResponse, **options: Unpack[SessionArgs]
     ) -> None:
-        super().__init__(client.transport, task, timeout=timeout, tools=tools)
-        self._client = client
-        self._lock = asyncio.Lock()
+        super().__init__(client, task, **options)
+        self._client, self._lock = client, asyncio.Lock()
 
     async def _drive(self, flow: Flow[T]) -> T:
         return await drive_async(flow, self._client._http, self._client._sleep)
@@ -91,11 +87,9 @@ class AsyncSmoothSession(SessionFlows):
     async def _act(
         self, kind: str, action: str, payload: Any, timeout: Timeout, model: Any = None
     ) -> Any:
-        limit, start = self._limit(timeout), self._transport.clock()
-        self._check_open(action)
+        limit, start = self._start_action(action, timeout)
         async with self._holding_lock(limit) as acquired:
-            if not acquired:
-                raise self._busy_error(action, limit)
+            self._check_locked(acquired, action, limit)
             flow = self._action_flow(kind, action, payload, limit=limit, start=start, model=model)
             return await self._drive(flow)
 
@@ -126,10 +120,9 @@ class AsyncSmoothSession(SessionFlows):
         *,
         timeout: Timeout = NOT_GIVEN,
     ) -> ModelT:
-        payload = run_task_input(
-            self.redactor, task, max_steps, response_model, url, secrets, metadata
+        payload, model = self._run_task_request(
+            task, max_steps, response_model, url, secrets, metadata
         )
-        model = response_model if isinstance(response_model, type) else None
         return await self._act("session_action", "run_task", payload, timeout, model)  # type: ignore[no-any-return]
 
     async def refresh(self) -> TaskResponse:
@@ -140,24 +133,18 @@ class AsyncSmoothSession(SessionFlows):
 
     async def close(self, *, force: bool = False, timeout: Timeout = NOT_GIVEN) -> None:
         limit = self._close_limit(timeout)
-        if force or self.closed:
-            return await self._drive(self._close_flow(limit, force=force, locked=False))
-        async with self._holding_lock(limit) as locked:
-            await self._drive(self._close_flow(limit, force=False, locked=locked))
+        # A forced close (or a no-op one) never waits for the lock: it only takes it if free.
+        async with self._holding_lock(0 if force or self.closed else limit) as locked:
+            await self._drive(self._close_flow(limit, force=force, locked=locked))
 
     aclose = close
 
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        # Cancellation and Ctrl-C: no graceful wait, just DELETE.
-        await self.close(force=exc_type is not None and not issubclass(exc_type, Exception))
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Ctrl-C and cancellation: no graceful wait, just DELETE.
+        await self.close(force=self._interrupted(exc_info[0]))
 
 
 class AsyncSessionOpener:

@@ -7,21 +7,21 @@ its client's ``httpx.Client`` and ``time.sleep``. ``AsyncSmoothSession`` is the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
-from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
+
+from typing_extensions import Unpack
 
 from pytest_smooth._core.client_base import Timeout
 from pytest_smooth._core.flow import Flow
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.payloads import ModelT
 from pytest_smooth._core.payloads import extract_input
-from pytest_smooth._core.payloads import run_task_input
+from pytest_smooth._core.session_flows import SessionArgs
 from pytest_smooth._core.session_flows import SessionFlows
 from pytest_smooth._core.types import NOT_GIVEN
 from pytest_smooth.client.async_session import AsyncSessionOpener
@@ -47,16 +47,10 @@ class SmoothSession(SessionFlows):
     """A synchronous browser session; ``with client.session() as session:`` closes it."""
 
     def __init__(
-        self,
-        client: SmoothClient,
-        task: TaskResponse,
-        *,
-        timeout: Timeout = NOT_GIVEN,
-        tools: Mapping[str, Callable[..., Any]] | None = None,
+        self, client: SmoothClient, task: TaskResponse, **options: Unpack[SessionArgs]
     ) -> None:
-        super().__init__(client.transport, task, timeout=timeout, tools=tools)
-        self._client = client
-        self._lock = threading.Lock()
+        super().__init__(client, task, **options)
+        self._client, self._lock = client, threading.Lock()
 
     def _drive(self, flow: Flow[T]) -> T:
         return drive_sync(flow, self._client._http, self._client._sleep)
@@ -73,11 +67,9 @@ class SmoothSession(SessionFlows):
     def _act(
         self, kind: str, action: str, payload: Any, timeout: Timeout, model: Any = None
     ) -> Any:
-        limit, start = self._limit(timeout), self._transport.clock()
-        self._check_open(action)
+        limit, start = self._start_action(action, timeout)
         with self._holding_lock(limit) as acquired:
-            if not acquired:
-                raise self._busy_error(action, limit)
+            self._check_locked(acquired, action, limit)
             flow = self._action_flow(kind, action, payload, limit=limit, start=start, model=model)
             return self._drive(flow)
 
@@ -112,10 +104,9 @@ class SmoothSession(SessionFlows):
         timeout: Timeout = NOT_GIVEN,
     ) -> ModelT:
         """Let the agent do ``task`` in this session; secrets are redacted everywhere."""
-        payload = run_task_input(
-            self.redactor, task, max_steps, response_model, url, secrets, metadata
+        payload, model = self._run_task_request(
+            task, max_steps, response_model, url, secrets, metadata
         )
-        model = response_model if isinstance(response_model, type) else None
         return self._act("session_action", "run_task", payload, timeout, model)  # type: ignore[no-any-return]
 
     def refresh(self) -> TaskResponse:
@@ -129,22 +120,16 @@ class SmoothSession(SessionFlows):
     def close(self, *, force: bool = False, timeout: Timeout = NOT_GIVEN) -> None:
         """Close gracefully (session_action close), falling back to DELETE; idempotent."""
         limit = self._close_limit(timeout)
-        if force or self.closed:
-            return self._drive(self._close_flow(limit, force=force, locked=False))
-        with self._holding_lock(limit) as locked:
-            self._drive(self._close_flow(limit, force=False, locked=locked))
+        # A forced close (or a no-op one) never waits for the lock: it only takes it if free.
+        with self._holding_lock(0 if force or self.closed else limit) as locked:
+            self._drive(self._close_flow(limit, force=force, locked=locked))
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        # Ctrl-C and friends: no graceful wait, just DELETE.
-        self.close(force=exc_type is not None and not issubclass(exc_type, Exception))
+    def __exit__(self, *exc_info: object) -> None:
+        # Ctrl-C and cancellation: no graceful wait, just DELETE.
+        self.close(force=self._interrupted(exc_info[0]))
 
 
 share_docstrings(AsyncSmoothSession, SmoothSession)
