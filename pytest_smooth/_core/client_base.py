@@ -7,7 +7,6 @@ Nothing here sends a request or sleeps; ``SmoothClient`` and ``AsyncSmoothClient
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import time
 from collections.abc import Callable
@@ -29,21 +28,14 @@ from pytest_smooth._core.constants import ENV_BASE_URL
 from pytest_smooth._core.constants import LONG_POLL_PARAM
 from pytest_smooth._core.constants import MAX_LONG_POLL
 from pytest_smooth._core.constants import POLL_INTERVAL
-from pytest_smooth._core.exceptions import SmoothConnectionError
+from pytest_smooth._core.envelope import EnvelopeReader
 from pytest_smooth._core.exceptions import SmoothError
 from pytest_smooth._core.exceptions import SmoothInputError
-from pytest_smooth._core.exceptions import SmoothProtocolError
-from pytest_smooth._core.exceptions import SmoothStatusError
-from pytest_smooth._core.exceptions import SmoothTimeoutError
-from pytest_smooth._core.exceptions import TaskFailedError
-from pytest_smooth._core.exceptions import status_error_for
 from pytest_smooth._core.models import TaskRequest
-from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.models import ToolSignature
 from pytest_smooth._core.payloads import schema_of
 from pytest_smooth._core.redact import Redactor
 from pytest_smooth._core.redact import get_logger
-from pytest_smooth._core.retry import parse_retry_after
 from pytest_smooth._core.retry import retry_delay
 from pytest_smooth._core.types import NOT_GIVEN
 from pytest_smooth._core.types import NotGiven
@@ -78,7 +70,7 @@ def _version() -> str:
 USER_AGENT = f"pytest-smooth/{_version()}"
 
 
-class BaseSmoothClient:
+class BaseSmoothClient(EnvelopeReader):
     """Configuration and pure helpers shared by ``SmoothClient`` and ``AsyncSmoothClient``."""
 
     def __init__(
@@ -190,86 +182,6 @@ class BaseSmoothClient:
             error=error,
         )
 
-    def _parse(self, response: httpx.Response, method: str) -> Any:
-        """Unwrap ``{"r": ...}`` from a success, or raise the error that the status maps to."""
-        url = str(response.request.url)
-        where = f"{method} {self._path(url)}"
-        try:
-            body = response.json()
-        except ValueError:
-            body = _NOT_JSON
-        if response.is_error:
-            raise self._status_error(response, body, where, method, url)
-        if isinstance(body, dict) and "r" in body:
-            return body["r"]
-        # Not JSON at all (a proxy's page, a cut body): no usable response, retryable for GET.
-        # JSON of the wrong shape: the server breaks the protocol, and retrying will not help.
-        not_json = body is _NOT_JSON
-        cls = SmoothConnectionError if not_json else SmoothProtocolError
-        kind = "a non-JSON body" if not_json else "a body without 'r'"
-        raise cls(
-            self.redactor.redact(
-                f"{where} returned HTTP {response.status_code} with {kind}"
-                f" ({response.headers.get('content-type', 'no content type')}):"
-                f" {_snippet(response.text)}"
-            ),
-            method=method,
-            url=url,
-        )
-
-    def _status_error(
-        self, response: httpx.Response, body: Any, where: str, method: str, url: str
-    ) -> SmoothStatusError:
-        if isinstance(body, dict) and "detail" in body:
-            detail = self.redactor.redact_value(body["detail"])
-        elif body is _NOT_JSON:
-            detail = self.redactor.redact(_snippet(response.text))
-        else:
-            detail = self.redactor.redact_value(body)
-        text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
-        status = response.status_code
-        cls = status_error_for(status)
-        return cls(
-            self.redactor.redact(f"{where} failed: HTTP {status} {response.reason_phrase}: {text}"),
-            status_code=status,
-            detail=detail,
-            method=method,
-            url=url,
-            retry_after=parse_retry_after(response.headers),
-        )
-
-    def _transport_error(self, error: Exception, method: str, url: str) -> SmoothConnectionError:
-        where = f"{method} {self._path(url)}"
-        timed_out = isinstance(error, httpx.TimeoutException)
-        cls = SmoothTimeoutError if timed_out else SmoothConnectionError
-        text = str(error) or type(error).__name__
-        return cls(self.redactor.redact(f"{where}: {text}"), method=method, url=url)
-
-    def _model(self, cls: type[M], value: Any, what: str) -> M:
-        try:
-            return cls.model_validate(value)
-        except pydantic.ValidationError as err:
-            raise SmoothProtocolError(
-                self.redactor.redact(f"{what}: unexpected reply shape: {_snippet(repr(value))}")
-            ) from err
-
-    def _finished(self, response: TaskResponse) -> TaskResponse:
-        """Return a task that ended ``done``; raise TaskFailedError for failed or cancelled."""
-        if response.status == "done":
-            return response
-        output = self.redactor.redact_value(response.output)
-        raise TaskFailedError(
-            self.redactor.redact(
-                f"task {response.id} ended {response.status}: {_snippet(repr(output))}"
-            ),
-            task_id=response.id,
-            status=response.status,
-            output=output,
-        )
-
-    def _path(self, url: str) -> str:
-        return url[len(self.api_url) :] if url.startswith(self.api_url) else url
-
     def _log(self, method: str, url: str, status: int | str, elapsed: float) -> None:
         log.debug("%s %s -> %s (%.0f ms)", method, self._path(url), status, elapsed * 1000)
 
@@ -291,22 +203,9 @@ class BaseSmoothClient:
         return request.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-class _NotJson:
-    def __repr__(self) -> str:
-        return "<not JSON>"
-
-
-_NOT_JSON: Any = _NotJson()
-
-
 def _positive(timeout: float | None) -> float | None:
     if timeout is None:
         return None
     if timeout <= 0:
         raise SmoothInputError(f"timeout must be > 0 seconds or None, got {timeout!r}")
     return float(timeout)
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _SNIPPET else f"{text[:_SNIPPET]}... ({len(text)} chars)"
