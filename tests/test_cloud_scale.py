@@ -270,3 +270,36 @@ def test_a_killed_workers_session_is_closed_by_id_without_the_task_list(
     assert "could not" not in output, output
     with Backend(server.url, server.api_key) as backend:
         assert backend.status(killed) == "cancelled"
+
+
+SLOTS = """
+import pytest
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", [1, 2])
+async def test_async(async_smooth_session, n):
+    assert await async_smooth_session.evaluate_js("1") == "1"
+
+@pytest.mark.smooth(start_timeout=0.5)
+def test_two_at_once(new_smooth_session):
+    new_smooth_session()
+    new_smooth_session()
+"""
+
+
+def test_async_sessions_free_their_slot_and_a_full_cap_fails_clearly(
+    pytester: pytest.Pytester, server: LocalServer
+) -> None:
+    pytester.makepyfile(test_slots=SLOTS)
+    with LimitedCloud(server.url) as cloud:
+        result = pytester.runpytest_subprocess(
+            *_args(server, cloud), "--smooth-max-sessions=1", timeout=RUN_TIMEOUT
+        )
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*smooth: no session slot came free within 0.5 s (the session's start timeout):"
+            " all 1 of --smooth-max-sessions=1 stayed in use by this run's other sessions*",
+        ]
+    )
+    assert cloud.cloud.created == 3 and cloud.cloud.overlaps() == []

@@ -20,8 +20,8 @@ from pytest_smooth._core.retry import credits_exhausted
 from pytest_smooth._core.retry import open_retry_delay
 from pytest_smooth.client.sync_client import AsyncSmoothClient
 from pytest_smooth.client.sync_client import SmoothClient
-from pytest_smooth.testing import Fault
 from pytest_smooth.testing import FakeSmooth
+from pytest_smooth.testing import Fault
 
 KEY = "cmzr-test-key-0123456789"
 LIMIT = "Concurrent session limit reached for your plan (2)"
