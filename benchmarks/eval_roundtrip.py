@@ -41,7 +41,7 @@ def _profiled_server(prof: cProfile.Profile) -> None:
 
 
 def _no_hold(
-    self: BaseSmoothClient, wait: float
+    self: BaseSmoothClient[Any], wait: float
 ) -> tuple[dict[str, int] | None, httpx.Timeout | None]:
     """Ask for no held ack: every action takes a POST and then a long-poll GET."""
     del self, wait

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
+from typing import Generic
 from typing import TypeVar
 
 import httpx
@@ -48,6 +49,8 @@ __tracebackhide__ = True
 __all__ = ["BaseSmoothClient", "Timeout", "Tool"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+# The twin's HTTP client: httpx.Client or httpx.AsyncClient.
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 Timeout = float | None | NotGiven
 Tool = Callable[..., Any]
 
@@ -70,7 +73,7 @@ def _version() -> str:
 USER_AGENT = f"pytest-smooth/{_version()}"
 
 
-class BaseSmoothClient(EnvelopeReader):
+class BaseSmoothClient(EnvelopeReader, Generic[H]):
     """Configuration and pure helpers shared by ``SmoothClient`` and ``AsyncSmoothClient``."""
 
     def __init__(
@@ -81,6 +84,7 @@ class BaseSmoothClient(EnvelopeReader):
         timeout: Timeout = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         request_timeout: httpx.Timeout = DEFAULT_REQUEST_TIMEOUT,
+        http_client: H | None = None,
         redact: Iterable[str] = (),
         poll_interval: float = POLL_INTERVAL,
     ) -> None:
@@ -100,6 +104,12 @@ class BaseSmoothClient(EnvelopeReader):
         self.request_timeout = request_timeout
         self.poll_interval = poll_interval
         self.redactor = Redactor([key, *redact])
+        self._owns_http = http_client is None
+        self._http: H = http_client or self._new_http(request_timeout)
+
+    def _new_http(self, timeout: httpx.Timeout) -> H:
+        """Return the HTTP client to use when none was given (each twin makes its own)."""
+        raise NotImplementedError
 
     def _clock(self) -> float:
         """Return the monotonic time the flows measure deadlines with (tests swap it)."""

@@ -8,23 +8,18 @@ and a one-shot run. Nothing here sends or sleeps: it yields ``Send`` and ``Sleep
 from __future__ import annotations
 
 from collections.abc import Callable
-from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
-from typing import Generic
 from typing import TypeVar
 
 import httpx
 
 from pytest_smooth._core.client_base import BaseSmoothClient
-from pytest_smooth._core.client_base import Timeout
+from pytest_smooth._core.client_base import H
 from pytest_smooth._core.client_base import Tool
 from pytest_smooth._core.client_base import log
 from pytest_smooth._core.client_transport import ClientTransport
-from pytest_smooth._core.constants import DEFAULT_MAX_RETRIES
-from pytest_smooth._core.constants import DEFAULT_REQUEST_TIMEOUT
 from pytest_smooth._core.constants import DEFAULT_SESSION_START_TIMEOUT
-from pytest_smooth._core.constants import POLL_INTERVAL
 from pytest_smooth._core.event_cursor import PollState
 from pytest_smooth._core.event_cursor import ToolCall
 from pytest_smooth._core.exceptions import RateLimitError
@@ -49,7 +44,6 @@ from pytest_smooth._core.retry import retry_would_be_late
 from pytest_smooth._core.retry import seconds_left
 from pytest_smooth._core.retry import unreadable_body
 from pytest_smooth._core.session_flows import SessionFlows
-from pytest_smooth._core.types import NOT_GIVEN
 
 # pytest hides frames of modules that set this: a failing test's traceback ends at the
 # user's call, without our internals (whose arguments may hold secrets).
@@ -58,43 +52,18 @@ __tracebackhide__ = True
 __all__ = ["ClientFlows", "ClientTransport"]
 
 S = TypeVar("S", bound=SessionFlows)
-H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 
-class ClientFlows(BaseSmoothClient, Generic[H]):
+class ClientFlows(BaseSmoothClient[H]):
     """The flows of a client; ``SmoothClient`` and ``AsyncSmoothClient`` only drive them.
 
     ``H`` is the twin's HTTP client (``httpx.Client`` or ``httpx.AsyncClient``).
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        timeout: Timeout = NOT_GIVEN,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        request_timeout: httpx.Timeout = DEFAULT_REQUEST_TIMEOUT,
-        http_client: H | None = None,
-        redact: Iterable[str] = (),
-        poll_interval: float = POLL_INTERVAL,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            request_timeout=request_timeout,
-            redact=redact,
-            poll_interval=poll_interval,
-        )
-        self._owns_http = http_client is None
-        self._http: H = http_client or self._new_http(request_timeout)
-        self.transport = ClientTransport(self)
-
-    def _new_http(self, timeout: httpx.Timeout) -> H:
-        """Return the HTTP client to use when none was given (each twin makes its own)."""
-        raise NotImplementedError
+    @property
+    def transport(self) -> ClientTransport:
+        """Return the client's flows as the ``SessionTransport`` its sessions run on."""
+        return ClientTransport(self)
 
     def _request_flow(
         self,

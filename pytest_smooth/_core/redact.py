@@ -67,13 +67,7 @@ class Redactor:
             if isinstance(secret, str) and len(secret) >= MIN_SECRET_LENGTH
             for variant in _variants(secret)
         }
-        with self._lock:
-            if fresh <= self._secrets:
-                return
-            self._secrets |= fresh
-            # Longest first, so a secret that contains another is blanked whole.
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+        self._register(fresh)
 
     def merge(self, *others: Redactor) -> None:
         """Register every secret the ``others`` know (their variants as they are)."""
@@ -82,10 +76,14 @@ class Redactor:
             if other is not self:
                 with other._lock:
                     fresh |= other._secrets
+        self._register(fresh)
+
+    def _register(self, fresh: set[str]) -> None:
         with self._lock:
             if fresh <= self._secrets:
                 return
             self._secrets |= fresh
+            # Longest first, so a secret that contains another is blanked whole.
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(map(re.escape, ordered)))
 
