@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pytest_smooth import SmoothClient
 from pytest_smooth.server.local import LocalServer
 from tests.plugin_helpers import InstantExecutor
 from tests.plugin_helpers import clean_env
@@ -121,6 +122,7 @@ def test_option_merge_order(
                 pass
         """
     )
+    make_profiles(srv, "from-module", "from-function")  # an unknown profile_id is a 404
     result = pytester.runpytest(*cloud_args(srv), "--smooth-device=desktop-lg")
     result.assert_outcomes(passed=4)
     by_test = opened_by_test(executor)
@@ -249,6 +251,7 @@ def test_factory_opens_and_closes_several_sessions(
             assert False
         """
     )
+    make_profiles(srv, "bob")
     result = pytester.runpytest(*cloud_args(srv))
     result.assert_outcomes(failed=1)
     ids = [spec.task_id for spec in executor.opened]
@@ -281,3 +284,10 @@ def test_async_session(
     result.assert_outcomes(passed=1)
     assert executor.opened[0].request.device == "desktop-lg"
     assert executor.closed == [executor.opened[0].task_id]
+
+
+def make_profiles(server: LocalServer, *profile_ids: str) -> None:
+    """Create the profiles a run uses: the backend answers 404 for an unknown profile_id."""
+    with SmoothClient(server.api_key, server.base_url) as client:
+        for profile_id in profile_ids:
+            client.create_profile(profile_id)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pytest_smooth import SmoothClient
 from pytest_smooth.server.local import LocalServer
 from tests.plugin_helpers import InstantExecutor
 from tests.plugin_helpers import clean_env
@@ -55,6 +56,8 @@ def test_both_hooks(pytester: pytest.Pytester, server: tuple[LocalServer, Instan
             assert ARGS[-1][0] is None
         """
     )
+    with SmoothClient(srv.api_key, srv.base_url) as client:
+        client.create_profile("changed-in-place")  # an unknown profile_id is a 404
     pytester.runpytest(*cloud_args(srv)).assert_outcomes(passed=2)
     assert [spec.request.profile_id for spec in executor.opened] == ["changed-in-place"] * 2
 

@@ -27,6 +27,7 @@ from pytest_smooth._core.constants import ENV_LLM_URL
 from pytest_smooth.server.browser.actions import ActionFailed
 from pytest_smooth.server.browser.evidence import EvidenceStore
 from pytest_smooth.server.browser.evidence_source import EvidenceMethods
+from pytest_smooth.server.browser.fidelity import watch_downloads
 from pytest_smooth.server.browser.launch import open_browser
 from pytest_smooth.server.browser.pool import ContextPool
 from pytest_smooth.server.browser.profiles import ProfileHandoff
@@ -205,6 +206,7 @@ class PlaywrightExecutor(EvidenceMethods):
                 await warm.context.close()
                 return
             await session.attach(warm, trace)
+            watch_downloads(warm.context, session.notes)  # flagged: no downloads archive
         except Exception as exc:
             await session.teardown(save=False)
             session.sink.finish_task(
