@@ -59,6 +59,56 @@ def test_no_function_is_over_60_lines() -> None:
     assert long == {}
 
 
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_time_imports(path: Path, known: set[str]) -> set[str]:
+    """Return the package's modules that ``path`` imports when it is imported.
+
+    Only module-level statements count: imports inside functions and under ``TYPE_CHECKING``
+    run later or never.
+    """
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        found |= {name for name in names if name in known}
+    return found
+
+
+def test_no_import_cycle_at_import_time() -> None:
+    modules = {_module_name(path): path for path in _modules()}
+    graph = {
+        name: _import_time_imports(path, set(modules)) - {name} for name, path in modules.items()
+    }
+    # A package's __init__ importing its own submodules is how re-exports work: not a cycle.
+    for name in graph:
+        graph[name] = {dep for dep in graph[name] if not name.startswith(dep + ".")}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, stack: list[str]) -> None:
+        state[name] = 1
+        for dep in sorted(graph[name]):
+            if state.get(dep) == 1:
+                cycles.append([*stack[stack.index(dep) :], dep])
+            elif dep not in state:
+                visit(dep, [*stack, dep])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
 @pytest.mark.parametrize(("sync", "other"), TWINS)
 def test_the_twins_share_at_most_60_lines(sync: str, other: str) -> None:
     assert _mirrored_lines(PACKAGE / sync, PACKAGE / other) <= MAX_MIRRORED_LINES
