@@ -37,6 +37,7 @@ pytest_plugins = [
     "pytest_smooth.plugin.assertions",
     "pytest_smooth.plugin.budget",
     "pytest_smooth.plugin.run_folder",
+    "pytest_smooth.plugin.profiles",
 ]
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"

@@ -30,6 +30,7 @@ from pytest_smooth.plugin.opening import open_session
 from pytest_smooth.plugin.opening import start_local_server
 from pytest_smooth.plugin.prewarm import Prewarmer
 from pytest_smooth.plugin.prewarm import prewarming
+from pytest_smooth.plugin.profile_store import profiles_dir
 from pytest_smooth.plugin.redaction import get_registry
 from pytest_smooth.plugin.settings import SmoothSettings
 
@@ -88,7 +89,7 @@ def smooth_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
     # One server per xdist worker: each worker is its own process with its own sessions, so a
     # per-worker server needs no cross-process owner or lock, isolates workers' browsers, and a
     # crashed worker takes down only its own server (the server also reaps idle sessions).
-    server = start_local_server(get_settings(pytestconfig))
+    server = start_local_server(get_settings(pytestconfig), profiles_dir(pytestconfig))
     pytestconfig.stash[OWN_SERVER] = True  # not a user's own smooth_server fixture
     tracker = get_tracker(pytestconfig)
     try:

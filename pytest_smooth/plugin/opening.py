@@ -33,6 +33,8 @@ from pytest_smooth.plugin.settings import SmoothSettings
 from pytest_smooth.plugin.settings import playwright_installed
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pytest_smooth.client.sync_client import AsyncSmoothClient
     from pytest_smooth.client.sync_client import SmoothClient
     from pytest_smooth.client.sync_session import AsyncSmoothSession
@@ -49,7 +51,7 @@ ITEM_ANNOUNCE: Final = pytest.StashKey[list[str]]()
 REPORT_ANNOUNCE: Final = "smooth_announce"
 
 
-def start_local_server(settings: SmoothSettings) -> LocalServer:
+def start_local_server(settings: SmoothSettings, profiles_dir: Path | None = None) -> LocalServer:
     """Start the embedded backend, or fail with the discovery / install message."""
     if not playwright_installed():
         pytest.fail(f"the local backend needs Playwright: {SERVER_EXTRA_HINT}", pytrace=False)
@@ -62,6 +64,7 @@ def start_local_server(settings: SmoothSettings) -> LocalServer:
         # tracing=off: the backend records no trace at all (it costs time per action).
         options: dict[str, Any] = {} if settings.tracing != "off" else {"tracing": False}
         options.update(llm_url=settings.llm_url, llm_model=settings.llm_model)  # key: env only
+        options.update(profiles_dir=profiles_dir)  # shared by workers and runs (profile_store)
         server = LocalServer(browser=settings.browser, **options).start()
     except BrowserNotFoundError as err:
         pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)

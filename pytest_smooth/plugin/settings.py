@@ -34,6 +34,7 @@ ENV_TRACING: Final = "SMOOTH_TRACING"
 ENV_RECORDING: Final = "SMOOTH_RECORDING"
 ENV_MAX_SESSIONS: Final = "SMOOTH_MAX_SESSIONS"
 ENV_MAX_CREDITS: Final = "SMOOTH_MAX_CREDITS"
+ENV_PROFILES_DIR: Final = "SMOOTH_PROFILES_DIR"
 
 BACKENDS: Final = ("auto", "cloud", "local")
 LINK_POLICIES: Final = ("none", "recording", "live")
@@ -111,6 +112,7 @@ OPTIONS: Final = (
         "max_sessions", "Sessions open at once, all workers (0: no cap).", ENV_MAX_SESSIONS, "N"
     ),
     _Option("max_credits", "Credit budget: then no new session, run fails.", ENV_MAX_CREDITS, "N"),
+    _Option("profiles_dir", "Folder of smooth_profile's local profiles.", ENV_PROFILES_DIR, "DIR"),
     *(_Option(*args) for args in LOCAL_OPTIONS),
 )
 
@@ -138,6 +140,7 @@ class SmoothSettings:
     llm_model: str | None = None
     max_sessions: int = 0  # 0: no cap
     max_credits: float | None = None  # None: no budget
+    profiles_dir: Path | None = None  # None: in the pytest cache (plugin/profile_store.py)
 
     def keeps(self, artifact: str, *, failed: bool) -> bool:
         """Whether ``artifact`` (screenshot, tracing, recording) is saved for this outcome."""
@@ -261,6 +264,7 @@ PARSERS: Final[dict[str, Callable[[str, str], Any]]] = {
     "recording": _choice(RETAIN_MODES),
     "max_sessions": _count,
     "max_credits": _number("a number of credits", allow_zero=True),
+    "profiles_dir": lambda value, _source: Path(value),
     **LOCAL_PARSERS,
 }
 
