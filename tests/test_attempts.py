@@ -58,7 +58,7 @@ def _testcases(path: Path) -> list[dict[str, list[str]]]:
 
 def _check_folders(root: Path) -> list[str]:
     """Three folders, each events.json holding its own attempt's one action; their sessions."""
-    folders = sorted(p.name for p in root.iterdir())
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir())
     assert folders == [SLUG, f"{SLUG}-rerun1", f"{SLUG}-rerun2"]
     sessions = []
     for number, name in enumerate([SLUG, f"{SLUG}-rerun1", f"{SLUG}-rerun2"], 1):

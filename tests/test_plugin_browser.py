@@ -109,6 +109,33 @@ def test_failure_report_on_the_local_backend(pytester: pytest.Pytester, shop_url
     assert "[[ATTACHMENT|smooth-results/test_shop.py-test_shop/trace.zip]]" in junit
 
 
+def test_ci_reports_of_a_local_backend_failure(
+    pytester: pytest.Pytester, shop_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """report.json, the GitHub annotation and Allure carry the real Chromium evidence."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / "summary.md"))
+    pytester.makepyfile(test_shop=failing_module(shop_url))
+    result = pytester.runpytest_subprocess("--alluredir=allure-results", timeout=RUN_TIMEOUT)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["::error file=test_shop.py,line=4,title=test_shop.py%3A%3Atest_shop failed::*wrong page*"]
+    )
+    report = json.loads((pytester.path / "smooth-results" / "report.json").read_text())
+    [test] = report["tests"]
+    [session] = test["sessions"]
+    assert session["links"] == {}  # the local backend's URLs die with the run
+    assert session["actions"] == 3
+    names = sorted(Path(path).name for path in session["artifacts"])
+    assert names == ["console.json", "page.html", "recording.html", "screenshot.png", "trace.zip"]
+    for path in test["artifacts"]:
+        assert (pytester.path / "smooth-results" / path).is_file()
+    [result_file] = (pytester.path / "allure-results").glob("*-result.json")
+    attached = {a["name"] for a in json.loads(result_file.read_text())["attachments"]}
+    assert {"smooth screenshot.png", "smooth trace.zip", "smooth recording.html"} <= attached
+    assert "| `test_shop.py::test_shop` | failed: " in (pytester.path / "summary.md").read_text()
+
+
 def test_xdist_two_workers(pytester: pytest.Pytester, shop_url: str) -> None:
     pytester.makepyfile(test_one=failing_module(shop_url), test_two=failing_module(shop_url))
     result = pytester.runpytest_subprocess("-n", "2", timeout=RUN_TIMEOUT)

@@ -108,8 +108,11 @@ def test_section_event_log_and_artifacts(pytester: pytest.Pytester) -> None:
     assert session["events"][1]["input"]["secrets"]["password"]["value"] == "***"
     assert [e["action"] for e in session["events"]] == ["evaluate_js", "run_task", "evaluate_js"]
     assert session["events"][2]["outcome"] == "error"
-    # the passing test left nothing behind
-    assert [p.name for p in (pytester.path / "smooth-results").iterdir()] == [folder.name]
+    # the passing test left nothing behind (report.json is the run's)
+    assert sorted(p.name for p in (pytester.path / "smooth-results").iterdir()) == [
+        "report.json",
+        folder.name,
+    ]
     # the end-of-run summary lists the failed test with its recording
     result.stdout.fnmatch_lines(
         [
@@ -123,10 +126,10 @@ def test_section_event_log_and_artifacts(pytester: pytest.Pytester) -> None:
     assert "/recording/task_" not in result.stdout.str()
 
 
-def test_no_output_folder_when_nothing_fails(pytester: pytest.Pytester) -> None:
+def test_only_the_run_report_when_nothing_fails(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_ok(smooth_session): smooth_session.evaluate_js('1')")
     pytester.runpytest().assert_outcomes(passed=1)
-    assert not (pytester.path / "smooth-results").exists()
+    assert [p.name for p in (pytester.path / "smooth-results").iterdir()] == ["report.json"]
 
 
 def test_an_expected_failure_keeps_its_evidence(pytester: pytest.Pytester) -> None:
@@ -141,7 +144,7 @@ def test_an_expected_failure_keeps_its_evidence(pytester: pytest.Pytester) -> No
         """
     )
     pytester.runpytest().assert_outcomes(xfailed=1)
-    folders = list((pytester.path / "smooth-results").iterdir())
+    folders = [p for p in (pytester.path / "smooth-results").iterdir() if p.is_dir()]
     assert [f.name for f in folders] == [
         "test_an_expected_failure_keeps_its_evidence.py-test_known_bug"
     ]

@@ -18,6 +18,7 @@ from typing import Final
 import pytest
 
 from pytest_smooth._core.redact import Redactor
+from pytest_smooth.plugin.allure_report import attach_attempt
 from pytest_smooth.plugin.artifacts import write_json
 from pytest_smooth.plugin.attempts import EARLIER_PROPERTY
 from pytest_smooth.plugin.attempts import ITEM_FILES
@@ -35,6 +36,8 @@ from pytest_smooth.plugin.opening import attach_announcements
 from pytest_smooth.plugin.opening import release_after_test
 from pytest_smooth.plugin.redaction import get_registry
 from pytest_smooth.plugin.redaction import scrub_report
+from pytest_smooth.plugin.report_data import note_attempt
+from pytest_smooth.plugin.report_data import note_failure
 from pytest_smooth.plugin.report_extras import REPORT_JUNIT_OUT
 from pytest_smooth.plugin.report_extras import html_extras
 from pytest_smooth.plugin.report_extras import junit_text
@@ -42,22 +45,39 @@ from pytest_smooth.plugin.report_files import Gathered
 from pytest_smooth.plugin.report_files import local_files
 from pytest_smooth.plugin.report_files import page_state
 from pytest_smooth.plugin.report_recordings import report_after_close
+from pytest_smooth.plugin.run_collector import RunCollector
 from pytest_smooth.plugin.session_record import SessionRecord
 from pytest_smooth.plugin.session_record import build_record
+from pytest_smooth.plugin.session_record import record_of
 
 SECTION: Final = "smooth"
 # This attempt's section texts, for the JUnit system-out of its teardown report.
 ITEM_TEXTS: Final = pytest.StashKey[list[str]]()
 
 
+COLLECTOR_NAME: Final = "smooth-run-report"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Gather the run's reports where they are logged (not on xdist workers)."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(RunCollector(config), COLLECTOR_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    collector = config.pluginmanager.get_plugin(COLLECTOR_NAME)
+    if collector is not None:
+        config.pluginmanager.unregister(collector, COLLECTOR_NAME)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
-    item: pytest.Item,
-    call: pytest.CallInfo[None],  # noqa: ARG001
+    item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     try:
         _gather(item, report)
+        _carry(item, report, call)
         tracked = item.stash.get(ITEM_SESSIONS, [])
         scrub_report(report, get_registry(item.config).scrubber(tracked))
     finally:
@@ -66,6 +86,22 @@ def pytest_runtest_makereport(
             # (close the sessions, the client, stop the local backend). Usually a no-op.
             get_tracker(item.config).run_deferred()
     return report
+
+
+def _carry(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None]) -> None:
+    """Note what the run's reports need (report.json, GitHub, Allure); never raises."""
+    tracked = item.stash.get(ITEM_SESSIONS, [])
+    redactor = get_registry(item.config).scrubber(tracked)
+    try:
+        note_failure(item, report, call, redactor)
+        if report.when == "teardown":
+            note_attempt(item, report, redactor)
+            if item.stash.get(ITEM_FAILED, False):
+                records = [record_of(item, t, redactor) for t in tracked]
+                files = item.stash.get(ITEM_FILES, [])
+                attach_attempt(item.config, files, records, attempt(item))
+    except Exception as err:
+        add_section(item, report, [f"warning: could not note the run's report: {_describe(err)}"])
 
 
 def _failed(report: pytest.TestReport) -> bool:
