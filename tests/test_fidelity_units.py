@@ -14,6 +14,7 @@ from pytest_smooth._core.fidelity import fidelity_message
 from pytest_smooth._core.fidelity import parse_approximations
 from pytest_smooth._core.fidelity import report_approximations
 from pytest_smooth._core.fidelity import strict_from_env
+from pytest_smooth._core.models import Certificate
 from pytest_smooth._core.models import TaskRequest
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth.server.browser.fidelity import FidelityNotes
@@ -92,7 +93,7 @@ def test_session_options_the_local_backend_ignores() -> None:
     request = TaskRequest(
         stealth_mode=True,
         proxy_server="http://proxy:8080",
-        certificates=[{"file": "AAAA"}],
+        certificates=[Certificate(file="AAAA")],
         additional_tools={"screenshot": None},
         experimental_features={"x": 1},
         show_cursor=True,
