@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pytest_smooth.server.browser import jsrun
-from pytest_smooth.server.browser.devices import url_allowed
+from pytest_smooth.server.page import jsrun
+from pytest_smooth.server.page.devices import url_allowed
 
 
 @pytest.mark.parametrize(

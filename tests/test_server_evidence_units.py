@@ -15,7 +15,7 @@ from pytest_smooth.server.browser.evidence import Evidence
 from pytest_smooth.server.browser.evidence import EvidenceStore
 from pytest_smooth.server.browser.recording_html import frame_uri
 from pytest_smooth.server.browser.recording_html import recording_html
-from pytest_smooth.server.browser.secret_fields import secret_values
+from pytest_smooth.server.page.secret_fields import secret_values
 
 # Not a picture, but shaped like one: start marker, bytes that never repeat, end marker.
 JPEG = b"\xff\xd8\xff\xe0" + random.Random(7).randbytes(3000) + b"\xff\xd9"

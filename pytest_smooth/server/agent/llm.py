@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from pytest_smooth.server.agent.language import LANGUAGE_SUMMARY
-from pytest_smooth.server.browser.actions import ActionFailed
+from pytest_smooth.server.page.actions import ActionFailed
 
 LLM_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 

@@ -19,11 +19,11 @@ from pytest_smooth.server.agent.language import parse_instruction
 from pytest_smooth.server.agent.language import parse_instructions
 from pytest_smooth.server.agent.language import unquote
 from pytest_smooth.server.agent.language import unsupported_message
-from pytest_smooth.server.browser import actions
-from pytest_smooth.server.browser.actions import ActionFailed
-from pytest_smooth.server.browser.devices import url_allowed
-from pytest_smooth.server.browser.secret_fields import mark_secret_field
-from pytest_smooth.server.browser.secret_fields import secret_values
+from pytest_smooth.server.page import actions
+from pytest_smooth.server.page.actions import ActionFailed
+from pytest_smooth.server.page.devices import url_allowed
+from pytest_smooth.server.page.secret_fields import mark_secret_field
+from pytest_smooth.server.page.secret_fields import secret_values
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator

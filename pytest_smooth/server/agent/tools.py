@@ -10,7 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 from typing import Any
 
-from pytest_smooth.server.browser.actions import ActionFailed
+from pytest_smooth.server.page.actions import ActionFailed
 
 if TYPE_CHECKING:
     from pytest_smooth.server.protocol.executor import ReplySink

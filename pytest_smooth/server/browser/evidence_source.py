@@ -10,7 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 from typing import Any
 
-from pytest_smooth.server.browser.secret_fields import masked_screenshot
+from pytest_smooth.server.page.secret_fields import masked_screenshot
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

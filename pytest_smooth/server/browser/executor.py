@@ -24,7 +24,6 @@ from pytest_smooth._core.constants import DEFAULT_ACTION_TIMEOUT
 from pytest_smooth._core.constants import ENV_LLM_API_KEY
 from pytest_smooth._core.constants import ENV_LLM_MODEL
 from pytest_smooth._core.constants import ENV_LLM_URL
-from pytest_smooth.server.browser.actions import ActionFailed
 from pytest_smooth.server.browser.evidence import EvidenceStore
 from pytest_smooth.server.browser.evidence_source import EvidenceMethods
 from pytest_smooth.server.browser.fidelity import watch_downloads
@@ -33,6 +32,7 @@ from pytest_smooth.server.browser.pool import ContextPool
 from pytest_smooth.server.browser.profiles import ProfileHandoff
 from pytest_smooth.server.browser.session import BrowserSession
 from pytest_smooth.server.browser.traces import TraceRecorder
+from pytest_smooth.server.page.actions import ActionFailed
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser

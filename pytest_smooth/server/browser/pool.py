@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
-from pytest_smooth.server.browser.devices import context_options
 from pytest_smooth.server.browser.session import Warm
+from pytest_smooth.server.page.devices import context_options
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser

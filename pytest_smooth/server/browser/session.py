@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from pytest_smooth.server.agent.tools import ToolCalls
-from pytest_smooth.server.browser import actions
-from pytest_smooth.server.browser.actions import ActionFailed
-from pytest_smooth.server.browser.devices import url_allowed
 from pytest_smooth.server.browser.evidence import Evidence
 from pytest_smooth.server.browser.fidelity import FidelityNotes
 from pytest_smooth.server.browser.fidelity import reply_output
 from pytest_smooth.server.browser.fidelity import session_approximations
 from pytest_smooth.server.browser.screencast import Screencast
-from pytest_smooth.server.browser.secret_fields import masked_screenshot
-from pytest_smooth.server.browser.secret_fields import secret_values
 from pytest_smooth.server.browser.traces import TraceRecorder
+from pytest_smooth.server.page import actions
+from pytest_smooth.server.page.actions import ActionFailed
+from pytest_smooth.server.page.devices import url_allowed
+from pytest_smooth.server.page.secret_fields import masked_screenshot
+from pytest_smooth.server.page.secret_fields import secret_values
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
-from pytest_smooth.server.browser import jsrun
-from pytest_smooth.server.browser.devices import url_allowed
+from pytest_smooth.server.page import jsrun
+from pytest_smooth.server.page.devices import url_allowed
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
