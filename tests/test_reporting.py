@@ -167,7 +167,7 @@ def test_junit_properties_follow_the_link_policy(pytester: pytest.Pytester, poli
     result = pytester.runpytest("--junitxml=out.xml", f"--smooth-report-links={policy}")
     result.assert_outcomes(passed=1, failed=1)
     props = junit_properties(pytester.path / "out.xml")
-    assert props["test_passes"] == {}
+    assert props["test_passes"] == {"smooth_credits": "1.0"}  # credits only: no session, no link
     failed = props["test_fails"]
     assert failed["smooth_session_id"].startswith("task_")
     assert failed["smooth_credits"] == "2.0"  # two successful actions at one credit each
