@@ -59,3 +59,17 @@ def test_without_storage_profiles_stay_in_memory() -> None:
     resources = Resources(lambda: 1_000)
     resources.save_profile_state("p1", STATE)
     assert resources.has_profile("p1") and resources.find_profile("p2") is None
+
+
+def test_a_new_store_opens_a_session_on_a_profile_saved_by_another(tmp_path: Path) -> None:
+    from pytest_smooth.server.protocol.store import Store
+    from tests.server_fakes import RecordingExecutor
+    from tests.server_fakes import call
+
+    _resources(tmp_path).save_profile_state("shop-user", STATE)  # a worker or an earlier run
+    store = Store(RecordingExecutor(), root_url="http://127.0.0.1:9")
+    store.resources.profile_storage = ProfileFolder(tmp_path)
+    status, _ = call(store, "POST", "/task", {"task": None, "profile_id": "shop-user"})
+    assert status == 200
+    status, body = call(store, "POST", "/task", {"task": None, "profile_id": "nobody"})
+    assert status == 404 and "Profile not found" in str(body)

@@ -52,7 +52,7 @@ class Store(EventIntake):
         unknown += [e for e in request.extensions or [] if e not in self.resources.extensions]
         if unknown:
             return err(400, f"unknown file or extension ids: {', '.join(unknown)}")
-        if request.profile_id and request.profile_id not in self.resources.profiles:
+        if request.profile_id and not self.resources.has_profile(request.profile_id):
             # As the cloud: a profile is made with POST /profile first, never on first use.
             return err(404, f"Profile not found: {request.profile_id!r} (POST /profile creates it)")
         now = self.clock()
