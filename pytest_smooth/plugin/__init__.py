@@ -38,6 +38,7 @@ pytest_plugins = [
     "pytest_smooth.plugin.budget",
     "pytest_smooth.plugin.run_folder",
     "pytest_smooth.plugin.profiles",
+    "pytest_smooth.plugin.asyncio_defaults",
 ]
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"
