@@ -39,6 +39,7 @@ pytest_plugins = [
     "pytest_smooth.plugin.run_folder",
     "pytest_smooth.plugin.profiles",
     "pytest_smooth.plugin.asyncio_defaults",
+    "pytest_smooth.plugin.fidelity_summary",
 ]
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"
