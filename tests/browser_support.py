@@ -72,6 +72,7 @@ class RecordingSink:
         self.credits: dict[str, int] = {}
         self.profiles: dict[str, dict[str, Any]] = {}
         self.tool_calls: list[tuple[str, str, dict[str, Any], str]] = []
+        self.downloads: list[tuple[str, str]] = []  # (task id, file name)
         self._changed = asyncio.Event()
 
     def _notify(self) -> None:
@@ -95,6 +96,10 @@ class RecordingSink:
 
     def save_profile_state(self, profile_id: str, storage_state: dict[str, Any]) -> None:
         self.profiles[profile_id] = storage_state
+        self._notify()
+
+    def note_download(self, task_id: str, name: str) -> None:
+        self.downloads.append((task_id, name))
         self._notify()
 
     async def until(self, check: Any, timeout: float = WAIT) -> Any:

@@ -192,28 +192,3 @@ def test_prompt_forms_on_the_shared_cases(
         warnings.simplefilter("error", SmoothFidelityWarning)
         got = shop.extract(schema, prompt=prompt)
     assert got == {key: [expected[key][i] for i in order]}
-
-
-def test_a_download_is_flagged_downloads_url_stays_empty(
-    local_server: LocalServer, static_site: StaticSite
-) -> None:
-    static_site.page("fidelity-report.txt", "the report")
-    url = static_site.page(
-        "fidelity-download.html", '<a id="get" href="fidelity-report.txt" download>get</a>'
-    )
-    with (
-        SmoothClient(local_server.api_key, local_server.base_url) as client,
-        client.session() as session,
-    ):
-        session.goto(url)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SmoothFidelityWarning)
-            session.evaluate_js("document.getElementById('get').click()")
-            for _ in range(50):  # bounded: the download lands with one of the next replies
-                if caught:
-                    break
-                session.evaluate_js("1")
-        assert "'fidelity-report.txt' was downloaded" in str(caught[0].message)
-        notes = [a for r in session.events for a in r.approximations]
-        assert notes and notes[0]["what"] == "download"
-        assert "'fidelity-report.txt' was downloaded" in notes[0]["detail"]

@@ -251,6 +251,17 @@ def test_case_18_downloads_url_is_empty_when_nothing_was_downloaded(store: Store
     assert get(store, task_id, downloads="true")[1]["downloads_url"] == ""
 
 
+def test_a_download_fills_downloads_url_with_the_archive(store: Store) -> None:
+    task_id = open_session(store)
+    store.note_download(task_id, "report.csv")
+    token = store.tasks[task_id].token
+    archive = f"http://127.0.0.1:9/api/v1/task/{task_id}/artifacts/downloads.zip?token={token}"
+    assert get(store, task_id, downloads="true")[1]["downloads_url"] == archive
+    assert get(store, task_id)[1]["downloads_url"] is None  # only asked for with ?downloads
+    call(store, "DELETE", f"/task/{task_id}")
+    assert get(store, task_id, downloads="true")[1]["downloads_url"] == archive
+
+
 def test_case_19_tool_call_round_trip_and_500_fails(
     store: Store, executor: RecordingExecutor
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pytest_smooth._core.redact import Redactor
 from pytest_smooth.server.browser.console import ConsoleLog
+from pytest_smooth.server.browser.downloads import Downloads
 from pytest_smooth.server.browser.recording_html import recording_html
 from pytest_smooth.server.browser.screencast import FrameBuffer
 from pytest_smooth.server.browser.traces import TraceRecorder
@@ -31,6 +32,7 @@ class Evidence:
     open: bool = True
     secrets: Redactor = field(default_factory=Redactor)
     console: ConsoleLog = field(default_factory=ConsoleLog)
+    downloads: Downloads | None = None  # the files it downloaded (a folder of its own)
     # (merged trace, secret count) -> its redacted copy, so a repeated export is not redone.
     _redacted_trace: tuple[bytes, int, bytes] | None = field(default=None, repr=False)
 
@@ -63,6 +65,8 @@ class EvidenceStore:
             kept_bytes -= dropped.frames.size_bytes
             if dropped.trace is not None:
                 dropped.trace.delete()
+            if dropped.downloads is not None:
+                dropped.downloads.delete()
         return evidence
 
     def get(self, task_id: str) -> Evidence | None:
@@ -81,6 +85,13 @@ class EvidenceStore:
         else:
             return None
         return evidence.redacted_trace(merged)
+
+    async def downloads_zip(self, task_id: str) -> bytes | None:
+        """Return the session's downloaded files as one zip (None: none, or gone)."""
+        evidence = self._items.get(task_id)
+        if evidence is None or evidence.downloads is None:
+            return None
+        return await evidence.downloads.zip()
 
     def recording_html(self, task_id: str) -> str | None:
         """Return the self-contained replay of the session's frames (None without frames)."""

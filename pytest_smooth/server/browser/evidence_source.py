@@ -37,6 +37,10 @@ class EvidenceMethods:
     async def trace_zip(self, task_id: str) -> bytes | None:
         return await self.evidence.trace_zip(task_id)
 
+    async def downloads_zip(self, task_id: str) -> bytes | None:
+        """Return the files the session downloaded as one zip (None: none, or gone)."""
+        return await self.evidence.downloads_zip(task_id)
+
     def recording_html(self, task_id: str) -> str | None:
         """Return the self-contained replay page of the session's frames (None without frames)."""
         return self.evidence.recording_html(task_id)

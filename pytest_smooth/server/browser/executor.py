@@ -24,9 +24,10 @@ from pytest_smooth._core.constants import DEFAULT_ACTION_TIMEOUT
 from pytest_smooth._core.constants import ENV_LLM_API_KEY
 from pytest_smooth._core.constants import ENV_LLM_MODEL
 from pytest_smooth._core.constants import ENV_LLM_URL
+from pytest_smooth.server.browser.downloads import Downloads
+from pytest_smooth.server.browser.downloads import watch_downloads
 from pytest_smooth.server.browser.evidence import EvidenceStore
 from pytest_smooth.server.browser.evidence_source import EvidenceMethods
-from pytest_smooth.server.browser.fidelity import watch_downloads
 from pytest_smooth.server.browser.launch import open_browser
 from pytest_smooth.server.browser.pool import ContextPool
 from pytest_smooth.server.browser.profiles import ProfileHandoff
@@ -206,7 +207,8 @@ class PlaywrightExecutor(EvidenceMethods):
                 await warm.context.close()
                 return
             await session.attach(warm, trace)
-            watch_downloads(warm.context, session.notes)  # flagged: no downloads archive
+            session.evidence.downloads = Downloads(self._tmp / f"downloads-{uuid.uuid4().hex}")
+            watch_downloads(warm.context, session)  # saved; served at downloads_url
         except Exception as exc:
             await session.teardown(save=False)
             session.sink.finish_task(

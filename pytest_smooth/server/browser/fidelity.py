@@ -12,19 +12,13 @@ session; they are listed in the README instead.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from typing import Any
 
 from pytest_smooth._core.fidelity import APPROXIMATIONS_KEY
 from pytest_smooth._core.fidelity import approximation
 from pytest_smooth._core.models import TaskRequest
 
-if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext
-    from playwright.async_api import Download
-    from playwright.async_api import Page
-
-__all__ = ["FidelityNotes", "reply_output", "session_approximations", "watch_downloads"]
+__all__ = ["FidelityNotes", "reply_output", "session_approximations"]
 
 
 def session_approximations(request: TaskRequest) -> list[dict[str, str]]:
@@ -91,24 +85,3 @@ def reply_output(action: str, value: Any, duration: float, notes: list[dict[str,
     if notes:
         output[APPROXIMATIONS_KEY] = notes
     return output
-
-
-def watch_downloads(context: BrowserContext, notes: FidelityNotes) -> None:
-    """Flag each file the session downloads: the local backend keeps no downloads archive.
-
-    The note goes out with the next successful reply (``downloads_url`` stays empty locally).
-    """
-
-    def on_download(download: Download) -> None:
-        notes.add_session(
-            "download",
-            f"{download.suggested_filename!r} was downloaded; the local backend keeps no archive"
-            " of downloads (downloads_url stays empty)",
-        )
-
-    def on_page(page: Page) -> None:
-        page.on("download", on_download)
-
-    for page in context.pages:
-        on_page(page)
-    context.on("page", on_page)

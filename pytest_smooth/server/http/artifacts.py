@@ -6,7 +6,9 @@
 - ``recording.html``: one self-contained page replaying the session's frames (409 without
   frames);
 - ``console.json``: ``{"task_id", "entries": [{"type", "text", "url", "time"}], "dropped"}``,
-  the pages' last console errors/warnings and uncaught errors, secrets blanked.
+  the pages' last console errors/warnings and uncaught errors, secrets blanked;
+- ``downloads.zip``: the files the session downloaded (the task's ``downloads_url``; 409 when
+  none). That URL carries the task's token, so it needs no API key, as the cloud's does not.
 
 All but the screenshot stay available after the session closes, while its evidence is kept.
 For a finished task whose session is still closing, the reply waits (bounded) for the close,
@@ -62,6 +64,8 @@ class ArtifactFiles:
             return await self.trace(task_id)
         if name == "recording.html":
             return self.recording(task_id)
+        if name == "downloads.zip":
+            return await self.downloads(task_id)
         return self.console(task_id)
 
     async def screenshot(self, task_id: str) -> Response:
@@ -82,11 +86,22 @@ class ArtifactFiles:
             return _detail(409, NO_RECORDING)
         return HTMLResponse(document, headers=_NO_STORE)
 
+    async def downloads(self, task_id: str) -> Response:
+        data = await self.evidence.downloads_zip(task_id)
+        if data is None:
+            return _detail(409, "no downloads: the session downloaded no file (or it was dropped)")
+        return Response(data, media_type="application/zip", headers=_NO_STORE)
+
     def console(self, task_id: str) -> Response:
         document = self.evidence.console(task_id)
         if document is None:
             return _detail(409, "no console log: the session's evidence was dropped")
         return JSONResponse(document, headers=_NO_STORE)
+
+
+def _token_ok(store: TaskLookup, task_id: str, token: str) -> bool:
+    """Tell whether ``token`` is the task's (its downloads_url works without the API key)."""
+    return bool(token) and store.has_task(task_id) and store.check_token(task_id, token)
 
 
 def artifact_route(
@@ -96,10 +111,13 @@ def artifact_route(
     files = None if evidence is None else ArtifactFiles(store, evidence)
 
     async def artifact(request: Request) -> Response:
-        denied = auth_error(request)
-        if denied is not None:
-            return denied
         task_id, name = request.path_params["id"], request.path_params["name"]
+        denied = auth_error(request)
+        token = request.query_params.get("token", "")
+        if denied is not None and not (
+            name == "downloads.zip" and _token_ok(store, task_id, token)
+        ):
+            return denied
         if name not in ARTIFACTS:
             return _detail(404, f"unknown artifact {name!r}; known: {', '.join(ARTIFACTS)}")
         if not store.has_task(task_id):

@@ -53,6 +53,14 @@ class ConsoleSource(Protocol):
 
 
 @runtime_checkable
+class DownloadSource(Protocol):
+    """Optional: the files the session downloaded (``downloads.zip``, at ``downloads_url``)."""
+
+    async def downloads_zip(self, task_id: str) -> bytes | None:
+        """Return the downloaded files as one zip (None: none, or the evidence is gone)."""
+
+
+@runtime_checkable
 class SessionLife(Protocol):
     """Optional: whether a session is open, filming it on demand, waiting for its close."""
 
@@ -93,6 +101,7 @@ class Evidence:
         self.source = source
         self._replay = source if isinstance(source, ReplaySource) else None
         self._console = source if isinstance(source, ConsoleSource) else None
+        self._downloads = source if isinstance(source, DownloadSource) else None
         self._life = source if isinstance(source, SessionLife) else None
         self.tracing = not isinstance(source, TracingSwitch) or source.tracing is not False
 
@@ -119,6 +128,10 @@ class Evidence:
     def console(self, task_id: str) -> dict[str, Any] | None:
         """Return the console document (None: gone, or the executor keeps none)."""
         return None if self._console is None else self._console.console(task_id)
+
+    async def downloads_zip(self, task_id: str) -> bytes | None:
+        """Return the downloaded files as a zip (None: none, or the executor keeps none)."""
+        return None if self._downloads is None else await self._downloads.downloads_zip(task_id)
 
     def is_open(self, task_id: str) -> bool | None:
         """Tell whether the session is open (None: the executor does not say)."""

@@ -47,6 +47,9 @@ class ReplySink(Protocol):
     def save_profile_state(self, profile_id: str, storage_state: dict[str, Any]) -> None:
         """Persist a session's cookies/storage into its profile (skipped when read-only)."""
 
+    def note_download(self, task_id: str, name: str) -> None:
+        """Record that the session downloaded the file ``name`` (``downloads_url`` is filled)."""
+
 
 class Executor(Protocol):
     """Implemented by the browser layer (and by ``pytest_smooth.testing``'s canned executor)."""

@@ -92,6 +92,12 @@ class TaskRegistry:
     def save_profile_state(self, profile_id: str, storage_state: dict[str, Any]) -> None:
         self.resources.save_profile_state(profile_id, storage_state)
 
+    def note_download(self, task_id: str, name: str) -> None:
+        task = self.tasks.get(task_id)
+        if task is not None:
+            task.downloads.append(name)
+            self._changed(task)
+
     # --- lifecycle ------------------------------------------------------------------------
 
     def reap_idle(self, now_ms: int) -> list[str]:

@@ -32,6 +32,7 @@ ARTIFACTS: dict[str, tuple[str, str]] = {
     "trace.zip": ("application/zip", "Playwright trace so far, secrets redacted"),
     "recording.html": ("text/html", "Self-contained replay of the session's frames"),
     "console.json": ("application/json", "Last console errors and page errors"),
+    "downloads.zip": ("application/zip", "The files the session downloaded (downloads_url)"),
 }
 BOOLEAN: dict[str, Any] = {"type": "boolean"}
 OBJECT: dict[str, Any] = {"type": "object"}

@@ -71,6 +71,8 @@ class TaskState:
     # Open agent -> client tool calls: event id -> tool name.
     tool_calls: dict[str, str] = field(default_factory=dict)
     answered_tool_calls: set[str] = field(default_factory=set)
+    # Names of the files the session downloaded (its downloads.zip), in order.
+    downloads: list[str] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -163,8 +165,7 @@ def task_response(
         "device": task.request.device,
         "live_url": None if finished else f"{root_url}/live/{task.id}{token_query}",
         "recording_url": recording,
-        # Nothing is ever downloaded locally: "" (no archive) once finished, null before.
-        "downloads_url": ("" if finished else None) if downloads else None,
+        "downloads_url": _downloads_url(task, root_url) if downloads else None,
         "created_at": task.created_at,
         "tool_calls": None,
     }
@@ -176,6 +177,16 @@ def task_response(
         # Events are in ascending timestamp order: a binary search finds the first newer one.
         body["events"] = task.events[bisect_right(task.events, event_t, key=_timestamp) :]
     return body
+
+
+def _downloads_url(task: TaskState, root_url: str) -> str | None:
+    """Return the archive's URL once a file was downloaded; else "" when finished, null before.
+
+    The URL carries the task's token, as the recording's does: a plain GET fetches it.
+    """
+    if task.downloads:
+        return f"{root_url}/api/v1/task/{task.id}/artifacts/downloads.zip?token={task.token}"
+    return "" if task.finished else None
 
 
 def describe_validation(what: str, exc: ValidationError) -> str:
