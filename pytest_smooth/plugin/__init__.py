@@ -40,6 +40,7 @@ pytest_plugins = [
     "pytest_smooth.plugin.profiles",
     "pytest_smooth.plugin.asyncio_defaults",
     "pytest_smooth.plugin.fidelity_summary",
+    "pytest_smooth.plugin.pass_rate",
 ]
 
 WORKER_OUTPUT: Final = "smooth_lifecycle"
