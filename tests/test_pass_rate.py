@@ -74,6 +74,8 @@ def test_one_failing_attempt_of_five_passes_at_four(pytester: pytest.Pytester) -
         assert [e["input"]["js"] for e in events["sessions"][0]["events"]][:1] == [
             f"'attempt {number}'"
         ]
+    failed = pytester.path / "smooth-results" / f"{SLUG}-attempt3"
+    assert {"page.html", "recording.html", "screenshot.png"} <= {p.name for p in failed.iterdir()}
     props = properties(pytester.path / "junit.xml")
     assert ("smooth_pass_rate", "4/5 >= 4") in props
     assert sorted(v for n, v in props if n == "smooth_attempt_session_id") == sorted(

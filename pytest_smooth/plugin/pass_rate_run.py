@@ -114,6 +114,7 @@ def _sync_attempt(
         sessions.gather(attempt)
     finally:
         sessions.close_sync(attempt)
+    sessions.after_close(attempt)
 
 
 def run_sync(
@@ -199,6 +200,7 @@ async def _async_attempt(
         await asyncio.to_thread(sessions.gather, attempt)
     finally:
         await sessions.close_async(attempt)
+    await asyncio.to_thread(sessions.after_close, attempt)
 
 
 async def run_async(

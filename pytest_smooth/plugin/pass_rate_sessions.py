@@ -35,9 +35,11 @@ from pytest_smooth.plugin.redaction import get_registry
 from pytest_smooth.plugin.report_files import Gathered
 from pytest_smooth.plugin.report_files import local_files
 from pytest_smooth.plugin.report_files import page_state
+from pytest_smooth.plugin.report_files import recording_file
 from pytest_smooth.plugin.session_options import SessionOptionError
 from pytest_smooth.plugin.session_options import session_args
 from pytest_smooth.plugin.session_record import SessionRecord
+from pytest_smooth.plugin.session_record import allowed_links
 from pytest_smooth.plugin.session_record import build_record
 
 if TYPE_CHECKING:
@@ -209,6 +211,31 @@ class AttemptSessions:
             out.warnings.append(f"could not write events.json: {err}")
         attempt.files += out.files
         attempt.warnings += out.warnings
+
+    def after_close(self, attempt: Attempt) -> None:
+        """Save the closed sessions' recordings (local backend), refresh their links."""
+        try:
+            self._after_close(attempt)
+        except Exception as err:  # evidence is best effort
+            attempt.warnings.append(f"could not fetch recordings: {type(err).__name__}: {err}")
+
+    def _after_close(self, attempt: Attempt) -> None:
+        settings, tracker = get_settings(self.config), get_tracker(self.config)
+        redactor = self.redactor(attempt.tracked)
+        failed = attempt.outcome == "failed"
+        local = settings.backend == "local" and settings.keeps("recording", failed=failed)
+        for index, (tracked, record) in enumerate(
+            zip(attempt.tracked, attempt.records, strict=False)
+        ):
+            # The recording URL may come only once the session ended.
+            record.links = {
+                k: redactor.redact(v) for k, v in allowed_links(self.item, tracked).items()
+            }
+            if local and not tracker.is_open(tracked.id):
+                got = recording_file(self.item, tracked, attempt.folder, index, redactor)
+                record.files += got.files
+                attempt.files += got.files
+                attempt.warnings += got.warnings
 
 
 def stamp_start(attempt: Attempt) -> float:
