@@ -337,3 +337,11 @@ def test_key_absent_from_logs_and_errors(
     assert KEY not in caplog.text
     assert KEY not in str(info.value) and KEY not in repr(info.value.detail)
     assert "***" in str(info.value)
+
+
+def test_an_unknown_profile_id_is_a_not_found_error(client: SmoothClient) -> None:
+    with pytest.raises(NotFoundError, match="Profile not found"):
+        client.session(profile_id="no-such-profile")
+    profile = client.create_profile("shop-user")
+    with client.session(profile_id=profile.id, start_timeout=None) as session:
+        assert session.id

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from pytest_smooth._core.exceptions import NotFoundError
 from pytest_smooth.client.sync_client import SmoothClient
 from pytest_smooth.server.browser.discovery import BrowserNotFoundError
 from pytest_smooth.server.browser.discovery import find_browser
@@ -339,3 +340,12 @@ def test_http_goto_evaluate_and_profile_across_sessions(
         with client.session(profile_id=profile.id) as second:
             second.goto(pages["other"])
             assert second.evaluate_js("document.cookie") == "cart=3"
+
+
+@pytest.mark.browser
+def test_an_unknown_profile_id_is_a_not_found_error(local_server: LocalServer) -> None:
+    with SmoothClient(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        before = len(client.list_profiles())
+        with pytest.raises(NotFoundError, match="Profile not found"):
+            client.session(profile_id="no-such-profile")
+        assert len(client.list_profiles()) == before  # no empty profile made on first use
