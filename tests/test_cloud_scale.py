@@ -110,6 +110,29 @@ def test_the_cap_holds_across_workers_and_a_waiting_test_says_so(
     )
 
 
+BUSY = """
+import time
+
+def test_{name}(smooth_session):
+    assert smooth_session.evaluate_js("1") == "1"
+    time.sleep(0.2)  # hold the session a while, as a real test would
+"""
+
+
+def test_four_workers_under_a_cap_of_two_never_pass_a_plan_of_two(
+    pytester: pytest.Pytester, server: LocalServer
+) -> None:
+    pytester.makepyfile(**{f"test_{n}": BUSY.format(name=n) for n in "abcdefgh"})
+    with LimitedCloud(server.url, max_open=2) as cloud:
+        result = pytester.runpytest_subprocess(
+            *_args(server, cloud), "-n", "4", "--smooth-max-sessions=2", timeout=RUN_TIMEOUT
+        )
+    result.assert_outcomes(passed=8)
+    assert cloud.cloud.most_open <= 2
+    assert cloud.cloud.refused == 0  # the cap kept the run under the plan: no 429 at all
+    assert cloud.cloud.created == 8
+
+
 def test_without_a_cap_429s_are_waited_on_and_no_session_is_doubled(
     pytester: pytest.Pytester, shared: Path, server: LocalServer
 ) -> None:
