@@ -124,7 +124,8 @@ pytest_smooth.server.LocalServer = Recorder
         find_browser()
     except BrowserNotFoundError as exc:
         pytest.skip(f"no browser: {exc}")
-    result = pytester.runpytest_inprocess(
+    # In a subprocess: the conftest replaces LocalServer in the package for good.
+    result = pytester.runpytest_subprocess(
         "-s", "--smooth-llm-url=http://127.0.0.1:9/v1", "--smooth-llm-model=tiny"
     )
     out = result.stdout.str()

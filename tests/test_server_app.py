@@ -332,6 +332,9 @@ def test_cli_prints_base_url_and_key_and_stops_on_ctrl_c() -> None:
 def test_missing_server_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
     import pytest_smooth.server as server_package
 
+    # The module's __getattr__ runs only while no LocalServer sits in its namespace.
+    if "LocalServer" in vars(server_package):
+        monkeypatch.delattr(server_package, "LocalServer")
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # makes `import uvicorn` fail
     with pytest.raises(ImportError, match=r"pip install 'pytest-smooth\[server\]'"):
         server_package.LocalServer  # noqa: B018 - the attribute access is the import
