@@ -36,9 +36,7 @@ def demo_profile(smooth_profile: Callable[..., str], shop_url: str) -> str:
 
 
 @pytest.fixture
-def signed_in(
-    new_smooth_session: Callable[..., SmoothSession], demo_profile: str
-) -> SmoothSession:
+def signed_in(new_smooth_session: Callable[..., SmoothSession], demo_profile: str) -> SmoothSession:
     """Open a session with the demo user's cookies (read-only: tests cannot spoil them)."""
     return new_smooth_session(profile_id=demo_profile, profile_read_only=True)
 
