@@ -13,7 +13,9 @@ import logging
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
+from contextlib import contextmanager
 from typing import Any
 from typing import Final
 from typing import TypeVar
@@ -142,6 +144,28 @@ def _out_of_credits(request: pytest.FixtureRequest, err: CreditsExhaustedError) 
     return pytest.fail.Exception(f"smooth: {err}", pytrace=False)
 
 
+@contextmanager
+def _slot_wait(config: pytest.Config, limit: float) -> Iterator[None]:
+    """Turn a slot wait that outlived the start timeout into the test's error."""
+    try:
+        yield
+    except SlotTimeout:
+        raise _no_slot(config, limit) from None
+
+
+@contextmanager
+def _opening(request: pytest.FixtureRequest, slot: Slot | None) -> Iterator[None]:
+    """Give the slot back when opening fails; out of credits stops the run."""
+    try:
+        yield
+    except CreditsExhaustedError as err:
+        _release(slot)
+        raise _out_of_credits(request, err) from None
+    except BaseException:
+        _release(slot)
+        raise
+
+
 def open_admitted(
     request: pytest.FixtureRequest,
     args: Mapping[str, Any],
@@ -155,18 +179,10 @@ def open_admitted(
     rest, limit, deadline = _timing(args)
     slots, slot = _slots(config), None
     if slots is not None:
-        try:
+        with _slot_wait(config, limit):
             slot = slots.acquire(deadline, on_wait=_waiting(config, nodeid, say))
-        except SlotTimeout:
-            raise _no_slot(config, limit) from None
-    try:
+    with _opening(request, slot):
         session = open_session(_started(rest, args, limit, deadline))
-    except CreditsExhaustedError as err:
-        _release(slot)
-        raise _out_of_credits(request, err) from None
-    except BaseException:
-        _release(slot)
-        raise
     _opened(config, session, nodeid, slot)
     return session
 
@@ -184,17 +200,9 @@ async def open_admitted_async(
     rest, limit, deadline = _timing(args)
     slots, slot = _slots(config), None
     if slots is not None:
-        try:
+        with _slot_wait(config, limit):
             slot = await slots.acquire_async(deadline, on_wait=_waiting(config, nodeid, say))
-        except SlotTimeout:
-            raise _no_slot(config, limit) from None
-    try:
+    with _opening(request, slot):
         session = await open_session(_started(rest, args, limit, deadline))
-    except CreditsExhaustedError as err:
-        _release(slot)
-        raise _out_of_credits(request, err) from None
-    except BaseException:
-        _release(slot)
-        raise
     _opened(config, session, nodeid, slot)
     return session

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Generator
 from pathlib import Path
 from typing import Final
 
@@ -78,15 +79,12 @@ class SessionSlots:
         sleep: Callable[[float], None] = time.sleep,
     ) -> Slot:
         """Take a slot, waiting until ``deadline`` (a ``clock`` time) at most; SlotTimeout."""
-        delay = FIRST_POLL
+        tries = self._tries(deadline, on_wait, clock)
         while True:
-            slot = self.try_acquire()
-            if slot is not None:
-                return slot
-            delay = self._wait_step(deadline, clock(), delay, on_wait)
-            on_wait = None  # said once
-            sleep(delay)
-            delay = min(delay * 2, MAX_POLL)
+            try:
+                sleep(next(tries))
+            except StopIteration as taken:
+                return taken.value  # type: ignore[no-any-return]
 
     async def acquire_async(
         self,
@@ -97,14 +95,26 @@ class SessionSlots:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> Slot:
         """Take a slot like ``acquire``, sleeping in the event loop between tries."""
+        tries = self._tries(deadline, on_wait, clock)
+        while True:
+            try:
+                delay = next(tries)
+            except StopIteration as taken:
+                return taken.value  # type: ignore[no-any-return]
+            await sleep(delay)
+
+    def _tries(
+        self, deadline: float, on_wait: Callable[[], None] | None, clock: Callable[[], float]
+    ) -> Generator[float, None, Slot]:
+        """Try for a slot until one is free; yield how long to sleep before each next try."""
         delay = FIRST_POLL
         while True:
             slot = self.try_acquire()
             if slot is not None:
                 return slot
             delay = self._wait_step(deadline, clock(), delay, on_wait)
-            on_wait = None
-            await sleep(delay)
+            on_wait = None  # said once
+            yield delay
             delay = min(delay * 2, MAX_POLL)
 
     def _wait_step(
