@@ -151,7 +151,7 @@ class ClientFlows(BaseSmoothClient[H]):
         )
 
     def _delete_task_flow(self, task_id: str, deadline: float | None = None) -> Flow[bool]:
-        return bool((yield from self._request_flow("DELETE", f"task/{task_id}", deadline=deadline)))
+        return (yield from self._delete_flow(f"task/{task_id}", deadline))
 
     def _create_task_flow(self, body: dict[str, Any]) -> Flow[TaskResponse]:
         created = yield from self._request_flow("POST", "task", json=body)
@@ -249,8 +249,8 @@ class ClientFlows(BaseSmoothClient[H]):
         body = yield from self._request_flow("POST", "file", files=files, data=data)
         return self._model(UploadResponse, body, "POST /file")
 
-    def _delete_flow(self, path: str) -> Flow[bool]:
-        return bool((yield from self._request_flow("DELETE", path)))
+    def _delete_flow(self, path: str, deadline: float | None = None) -> Flow[bool]:
+        return bool((yield from self._request_flow("DELETE", path, deadline=deadline)))
 
     def _artifact_flow(self, task_id: str, name: str) -> Flow[bytes]:
         path = f"task/{task_id}/artifacts/{name}"

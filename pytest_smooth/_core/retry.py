@@ -33,6 +33,7 @@ from pytest_smooth._core.exceptions import RateLimitError
 __tracebackhide__ = True
 
 __all__ = [
+    "backoff_delay",
     "credits_exhausted",
     "long_poll_hold",
     "open_refused",
@@ -134,6 +135,11 @@ def retry_delay(
     if after is not None:
         # Retrying sooner than the server asks only earns another 429: give up instead.
         return after if after <= MAX_RETRY_AFTER else None
+    return backoff_delay(attempt, rand)
+
+
+def backoff_delay(attempt: int, rand: Callable[[], float] = random.random) -> float:
+    """Return the jittered exponential backoff before retry number ``attempt + 1``."""
     base = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return base * (1 - 0.25 * rand())
 
@@ -159,10 +165,7 @@ def open_retry_delay(
     ``Retry-After`` when the server gives one, else backoff with jitter; the caller bounds
     the waiting by the session's start timeout.
     """
-    if retry_after is not None:
-        return retry_after
-    base = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
-    return base * (1 - 0.25 * rand())
+    return retry_after if retry_after is not None else backoff_delay(attempt, rand)
 
 
 def open_refused(err: RateLimitError, tries: int, waited: float) -> RateLimitError:
