@@ -29,6 +29,8 @@ from pytest_smooth.plugin.session_options import run_id
 from pytest_smooth.plugin.settings import SmoothSettings
 from pytest_smooth.plugin.settings import add_options
 from pytest_smooth.plugin.settings import resolve
+from pytest_smooth.plugin.shared_backend import run_backend
+from pytest_smooth.plugin.shared_backend import stop_run_backend
 
 # Loaded (and rewritten) by pytest once this module is registered; never imported here.
 pytest_plugins = [
@@ -37,6 +39,7 @@ pytest_plugins = [
     "pytest_smooth.plugin.assertions",
     "pytest_smooth.plugin.budget",
     "pytest_smooth.plugin.run_folder",
+    "pytest_smooth.plugin.shared_backend",
     "pytest_smooth.plugin.profiles",
     "pytest_smooth.plugin.asyncio_defaults",
     "pytest_smooth.plugin.fidelity_summary",
@@ -126,16 +129,21 @@ def _reap_orphans(config: pytest.Config, connection: tuple[str | None, str] | No
     """Close this run's sessions that nobody closed (the controller, or the only process).
 
     Under xdist, those of crashed workers; without it, any of this run still open (e.g. a
-    session a prewarm thread opened too late). Only where sessions outlive their process: a
-    worker's local backend dies with it, and the run's own stopped when its tests ended.
+    session a prewarm thread opened too late). On the local backend, only the crashed workers'
+    sessions on the run's shared backend: it closes the rest itself when it stops.
     """
     settings = config.stash[SETTINGS_KEY]
-    if settings.backend == "local" or REAPED_KEY in config.stash:
+    if REAPED_KEY in config.stash:
         return
     crashed = config.stash.get(CRASHED_KEY, set())
+    shared = run_backend(config) if settings.backend == "local" else None
+    if settings.backend == "local" and (shared is None or not crashed):
+        return
     if crashed:
         workers: set[str] | None = crashed
-        api_key, base_url = settings.api_key, settings.base_url
+        api_key, base_url = (
+            (shared.api_key, shared.base_url) if shared else (settings.api_key, settings.base_url)
+        )
     elif connection is not None:  # sessions ran here (an xdist controller runs none)
         workers = None
         api_key, base_url = connection
@@ -154,6 +162,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if tracker is not None:
         tracker.shutdown()  # a no-op when sessionfinish did it
         config.pluginmanager.unregister(tracker, TRACKER_NAME)
+    stop_run_backend(config)  # after the last closes; run_folder removes its folder after this
     for name in (PRINTER_NAME, JUNIT_NAME):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:

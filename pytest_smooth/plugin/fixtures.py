@@ -30,7 +30,6 @@ from pytest_smooth.plugin.opening import open_session
 from pytest_smooth.plugin.opening import start_local_server
 from pytest_smooth.plugin.prewarm import Prewarmer
 from pytest_smooth.plugin.prewarm import prewarming
-from pytest_smooth.plugin.profile_store import profiles_dir
 from pytest_smooth.plugin.redaction import get_registry
 from pytest_smooth.plugin.settings import SmoothSettings
 
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from pytest_smooth.client.sync_client import SmoothClient
     from pytest_smooth.client.sync_session import AsyncSmoothSession
     from pytest_smooth.client.sync_session import SmoothSession
-    from pytest_smooth.server import LocalServer
+    from pytest_smooth.plugin.shared_backend import SharedServer
 
 # Set once this plugin's smooth_server started: then its stop, and the sweep that closes the
 # sessions before it, wait for the last test's teardown report (its evidence needs them).
@@ -84,20 +83,14 @@ def smooth_redact(pytestconfig: pytest.Config) -> Callable[..., None]:
 
 
 @pytest.fixture(scope="session")
-def smooth_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
-    """Start the embedded local backend on first use; stop it at the end of the run."""
-    # One server per xdist worker: each worker is its own process with its own sessions, so a
-    # per-worker server needs no cross-process owner or lock, isolates workers' browsers, and a
-    # crashed worker takes down only its own server (the server also reaps idle sessions).
-    server = start_local_server(get_settings(pytestconfig), profiles_dir(pytestconfig))
+def smooth_server(pytestconfig: pytest.Config) -> SharedServer:
+    """Give the run's local backend, shared by every xdist worker (started on first use).
+
+    Its own process, stopped by the controller once every worker is done (``shared_backend``).
+    """
+    server = start_local_server(get_settings(pytestconfig), pytestconfig)
     pytestconfig.stash[OWN_SERVER] = True  # not a user's own smooth_server fixture
-    tracker = get_tracker(pytestconfig)
-    try:
-        yield server
-    finally:
-        # Stopped after the last test's teardown report, which may need its screenshot
-        # (lifecycle.SessionTracker.run_deferred; the run's end does it at the latest).
-        tracker.defer(server.stop)
+    return server
 
 
 @pytest.fixture(scope="session")

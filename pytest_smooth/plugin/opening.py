@@ -26,20 +26,21 @@ from pytest_smooth.plugin.lifecycle import get_settings
 from pytest_smooth.plugin.lifecycle import get_tracker
 from pytest_smooth.plugin.lifecycle import item_sessions
 from pytest_smooth.plugin.prewarm import take_prewarmed
+from pytest_smooth.plugin.profile_store import profiles_dir
 from pytest_smooth.plugin.session_options import SessionOptionError
 from pytest_smooth.plugin.session_options import session_args
 from pytest_smooth.plugin.settings import SERVER_EXTRA_HINT
 from pytest_smooth.plugin.settings import SmoothSettings
 from pytest_smooth.plugin.settings import playwright_installed
+from pytest_smooth.plugin.shared_backend import BackendStartError
+from pytest_smooth.plugin.shared_backend import SharedServer
+from pytest_smooth.plugin.shared_backend import acquire
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pytest_smooth.client.sync_client import AsyncSmoothClient
     from pytest_smooth.client.sync_client import SmoothClient
     from pytest_smooth.client.sync_session import AsyncSmoothSession
     from pytest_smooth.client.sync_session import SmoothSession
-    from pytest_smooth.server import LocalServer
 
 # The test now in setup/call/teardown; a module session attributes its actions to it.
 CURRENT_ITEM: Final = pytest.StashKey[pytest.Item]()
@@ -51,24 +52,21 @@ ITEM_ANNOUNCE: Final = pytest.StashKey[list[str]]()
 REPORT_ANNOUNCE: Final = "smooth_announce"
 
 
-def start_local_server(settings: SmoothSettings, profiles_dir: Path | None = None) -> LocalServer:
-    """Start the embedded backend, or fail with the discovery / install message."""
+def start_local_server(settings: SmoothSettings, config: pytest.Config) -> SharedServer:
+    """Connect to the run's shared backend (starting it), or fail with how to get a browser."""
     if not playwright_installed():
         pytest.fail(f"the local backend needs Playwright: {SERVER_EXTRA_HINT}", pytrace=False)
-    from pytest_smooth.server import LocalServer
     from pytest_smooth.server.browser.discovery import BrowserNotFoundError
     from pytest_smooth.server.browser.discovery import find_browser
 
     try:
         find_browser(settings.browser)  # fails early with a message that says how to get one
-        # tracing=off: the backend records no trace at all (it costs time per action).
-        options: dict[str, Any] = {} if settings.tracing != "off" else {"tracing": False}
-        options.update(llm_url=settings.llm_url, llm_model=settings.llm_model)  # key: env only
-        options.update(profiles_dir=profiles_dir)  # shared by workers and runs (profile_store)
-        server = LocalServer(browser=settings.browser, **options).start()
+        # profiles: shared by workers and runs (profile_store)
+        return acquire(config, settings, profiles_dir(config))
     except BrowserNotFoundError as err:
         pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)
-    return server
+    except BackendStartError as err:
+        pytest.fail(f"pytest-smooth local backend: {err}", pytrace=False)
 
 
 def connection(request: pytest.FixtureRequest) -> tuple[str | None, str]:
@@ -76,7 +74,7 @@ def connection(request: pytest.FixtureRequest) -> tuple[str | None, str]:
     settings = get_settings(request.config)
     api_key: str | None
     if settings.backend == "local":
-        server: LocalServer = request.getfixturevalue("smooth_server")
+        server: SharedServer = request.getfixturevalue("smooth_server")
         api_key, base_url = server.api_key, server.base_url
     else:
         api_key, base_url = settings.api_key, settings.base_url
