@@ -108,14 +108,13 @@ def test_the_local_server_gets_the_llm_options(
 ) -> None:
     pytester.makeconftest(
         """
-import pytest_smooth.server
+import pytest_smooth.plugin.shared_backend as shared
 
-class Recorder:
-    def __init__(self, **kwargs):
-        print("LOCALSERVER", sorted(kwargs.items()))
-        raise SystemExit(0)
+def recorder(spec, log):
+    print("SERVICE", sorted((k, v) for k, v in spec.items() if k != "api_key"))
+    raise SystemExit(0)
 
-pytest_smooth.server.LocalServer = Recorder
+shared.launch_service = recorder
 """
     )
     monkeypatch.setenv("SMOOTH_LLM_API_KEY", "sk-secret")
@@ -124,7 +123,7 @@ pytest_smooth.server.LocalServer = Recorder
         find_browser()
     except BrowserNotFoundError as exc:
         pytest.skip(f"no browser: {exc}")
-    # In a subprocess: the conftest replaces LocalServer in the package for good.
+    # In a subprocess: the conftest replaces the backend's launch in the package for good.
     result = pytester.runpytest_subprocess(
         "-s", "--smooth-llm-url=http://127.0.0.1:9/v1", "--smooth-llm-model=tiny"
     )

@@ -106,7 +106,16 @@ def service_spec(
         "llm_url": settings.llm_url,  # the LLM's key: from the environment only
         "llm_model": settings.llm_model,
         "profiles_dir": str(profiles_dir) if profiles_dir is not None else None,
+        "prewarm": max(2, _worker_count(config)),  # warm contexts: one per worker, at least 2
+        "idle_timeout": None,  # the backend's own: it closes what a crashed worker left open
     }
+
+
+def _worker_count(config: pytest.Config) -> int:
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict):
+        return int(workerinput.get("workercount", 1))
+    return 1
 
 
 def launch_service(spec: dict[str, Any], log: IO[bytes]) -> subprocess.Popen[bytes]:
