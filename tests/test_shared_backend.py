@@ -29,7 +29,6 @@ from pytest_smooth.server.service import process_alive
 from tests.plugin_helpers import clean_env
 from tests.plugin_helpers import write_ini
 
-
 CONFTEST = """
 import json, os
 import httpx
@@ -163,8 +162,8 @@ def test_two_workers_share_one_chromium_and_every_session_closes(
     assert len({line["backend_pid"] for line in seen}) == 1  # one backend for both workers
     assert len({line["browser_pid"] for line in seen}) == 1  # and one Chromium
     assert all(line["stats_pid"] == line["backend_pid"] for line in seen)
-    browsers = [line["browsers"] for line in seen]
-    assert all(found == [line["browser_pid"]] for found, line in zip(browsers, seen)), browsers
+    browsers = [(line["browsers"], [line["browser_pid"]]) for line in seen]
+    assert all(found == expected for found, expected in browsers), browsers
     # The crashed worker's session was reaped, by its id, before the backend stopped.
     assert "smooth: 1 session(s) left open by crashed workers, 1 reaped" in out
     assert json.loads(end_file.read_text())["open_sessions"] == 0
