@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
+import os
 import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -108,6 +111,7 @@ def launch_server(tmp_path: Path) -> Iterator[str]:
          "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own group: the node driver it starts is stopped with it
     )  # fmt: skip
     assert server.stdout is not None
     selector = selectors.DefaultSelector()
@@ -120,6 +124,8 @@ def launch_server(tmp_path: Path) -> Iterator[str]:
         yield endpoint
     finally:
         selector.close()
-        server.terminate()
+        # The python launcher leaves its node child (and Chromium) behind if only it is ended.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(10)
         server.stdout.close()
