@@ -4,13 +4,21 @@
   skipped (with the reason) only when discovery finds no browser.
 - ``static_site``: an HTTP server on loopback serving a folder of pages; tests add their own
   pages with ``static_site.page("name.html", html)`` and get the URL back.
+- ``launch_server``: a ``playwright launch-server`` for Chromium; its ws:// endpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import json
+import os
+import selectors
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,3 +91,41 @@ def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite
         yield site
     finally:
         site.close()
+
+
+@pytest.fixture
+def launch_server(tmp_path: Path) -> Iterator[str]:
+    """Start ``playwright launch-server`` for Chromium; return its ws:// endpoint."""
+    try:
+        target = find_browser()
+    except BrowserNotFoundError as exc:
+        pytest.skip(f"no browser: {exc}")
+    config = tmp_path / "launch.json"
+    options = {"headless": True, "host": "127.0.0.1",
+               "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}  # fmt: skip
+    if target.kind == "executable":
+        options["executablePath"] = target.location
+    config.write_text(json.dumps(options))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium",
+         "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own group: the node driver it starts is stopped with it
+    )  # fmt: skip
+    assert server.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(server.stdout, selectors.EVENT_READ)
+    try:
+        # It prints its ws:// endpoint once it listens; bounded, so a broken start fails.
+        ready = selector.select(timeout=60)
+        endpoint = server.stdout.readline().decode().strip() if ready else ""
+        assert endpoint.startswith("ws://"), f"no ws:// endpoint within 60 s: {endpoint!r}"
+        yield endpoint
+    finally:
+        selector.close()
+        # The python launcher leaves its node child (and Chromium) behind if only it is ended.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(10)
+        server.stdout.close()

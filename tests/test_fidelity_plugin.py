@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import selectors
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -197,41 +192,6 @@ def test_strict_mode_fails_the_test(pytester: pytest.Pytester, shop_url: str, ho
     error = "SmoothFidelityWarning" if how == "-W" else "SmoothFidelityError"
     result.stdout.fnmatch_lines([f"E *{error}: test_shop.py::test_gift (session *): extract*"])
     result.stdout.fnmatch_lines(["FAILED test_shop.py::test_gift - *"])
-
-
-@pytest.fixture
-def launch_server(tmp_path: Path) -> Iterator[str]:
-    """Start ``playwright launch-server`` for Chromium; return its ws:// endpoint."""
-    try:
-        target = find_browser()
-    except BrowserNotFoundError as exc:
-        pytest.skip(f"no browser: {exc}")
-    config = tmp_path / "launch.json"
-    options = {"headless": True, "host": "127.0.0.1",
-               "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}  # fmt: skip
-    if target.kind == "executable":
-        options["executablePath"] = target.location
-    config.write_text(json.dumps(options))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium",
-         "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert server.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(server.stdout, selectors.EVENT_READ)
-    try:
-        # It prints its ws:// endpoint once it listens; bounded, so a broken start fails.
-        ready = selector.select(timeout=60)
-        endpoint = server.stdout.readline().decode().strip() if ready else ""
-        assert endpoint.startswith("ws://"), f"no ws:// endpoint within 60 s: {endpoint!r}"
-        yield endpoint
-    finally:
-        selector.close()
-        server.terminate()
-        server.wait(10)
-        server.stdout.close()
 
 
 @pytest.mark.browser

@@ -110,7 +110,6 @@ def test_session_options_the_local_backend_ignores() -> None:
         "additional_tools",
         "experimental_features",
         "show_cursor",
-        "extensions",
         "agent",
     ]
 

@@ -30,6 +30,7 @@ from pytest_smooth._core.exceptions import SmoothTimeoutError
 from pytest_smooth._core.flow import Flow
 from pytest_smooth._core.flow import Send
 from pytest_smooth._core.flow import Sleep
+from pytest_smooth._core.models import Extension
 from pytest_smooth._core.models import ProfileResponse
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.models import UploadResponse
@@ -248,6 +249,15 @@ class ClientFlows(BaseSmoothClient[H]):
         files, data = file_parts(file, name, purpose)
         body = yield from self._request_flow("POST", "file", files=files, data=data)
         return self._model(UploadResponse, body, "POST /file")
+
+    def _upload_extension_flow(self, file: FileInput, name: str | None) -> Flow[UploadResponse]:
+        files, _ = file_parts(file, name, None)
+        body = yield from self._request_flow("POST", "extension", files=files)
+        return self._model(UploadResponse, body, "POST /extension")
+
+    def _list_extensions_flow(self) -> Flow[list[Extension]]:
+        body = yield from self._request_flow("GET", "extension")
+        return [self._model(Extension, e, "GET /extension") for e in body or ()]
 
     def _delete_flow(self, path: str, deadline: float | None = None) -> Flow[bool]:
         return bool((yield from self._request_flow("DELETE", path, deadline=deadline)))

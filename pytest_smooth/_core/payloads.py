@@ -164,7 +164,7 @@ def file_parts(
         content = file.read()
         name = name or os.path.basename(str(getattr(file, "name", "")))
     if not name:
-        raise SmoothInputError("upload_file needs name=... for bytes or an unnamed stream")
+        raise SmoothInputError("an upload needs name=... for bytes or an unnamed stream")
     data = {"file_purpose": purpose} if purpose is not None else {}
     return {"file": (os.path.basename(name), content)}, data
 

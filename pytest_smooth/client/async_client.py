@@ -16,6 +16,7 @@ from pytest_smooth._core.client_base import Tool
 from pytest_smooth._core.client_flows import ClientFlows
 from pytest_smooth._core.constants import DEFAULT_SESSION_START_TIMEOUT
 from pytest_smooth._core.flow import Flow
+from pytest_smooth._core.models import Extension
 from pytest_smooth._core.models import ProfileResponse
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.models import UploadResponse
@@ -95,6 +96,15 @@ class AsyncSmoothClient(ClientFlows[httpx.AsyncClient]):
 
     async def delete_file(self, file_id: str) -> bool:
         return await self._drive(self._delete_flow(f"file/{file_id}"))
+
+    async def upload_extension(self, file: FileInput, name: str | None = None) -> UploadResponse:
+        return await self._drive(self._upload_extension_flow(file, name))
+
+    async def list_extensions(self) -> list[Extension]:
+        return await self._drive(self._list_extensions_flow())
+
+    async def delete_extension(self, extension_id: str) -> bool:
+        return await self._drive(self._delete_flow(f"extension/{extension_id}"))
 
     async def artifact(self, task_id: str, name: str) -> bytes:
         return await self._drive(self._artifact_flow(task_id, name))

@@ -20,6 +20,7 @@ from pytest_smooth._core.client_base import Tool
 from pytest_smooth._core.client_flows import ClientFlows
 from pytest_smooth._core.constants import DEFAULT_SESSION_START_TIMEOUT
 from pytest_smooth._core.flow import Flow
+from pytest_smooth._core.models import Extension
 from pytest_smooth._core.models import ProfileResponse
 from pytest_smooth._core.models import TaskResponse
 from pytest_smooth._core.models import UploadResponse
@@ -108,6 +109,18 @@ class SmoothClient(ClientFlows[httpx.Client]):
     def delete_file(self, file_id: str) -> bool:
         """Delete an uploaded file."""
         return self._drive(self._delete_flow(f"file/{file_id}"))
+
+    def upload_extension(self, file: FileInput, name: str | None = None) -> UploadResponse:
+        """Upload a Chrome extension as a .zip (a path, bytes or a binary file object)."""
+        return self._drive(self._upload_extension_flow(file, name))
+
+    def list_extensions(self) -> list[Extension]:
+        """List the uploaded extensions."""
+        return self._drive(self._list_extensions_flow())
+
+    def delete_extension(self, extension_id: str) -> bool:
+        """Delete an uploaded extension."""
+        return self._drive(self._delete_flow(f"extension/{extension_id}"))
 
     def artifact(self, task_id: str, name: str) -> bytes:
         """Download a local-backend artifact (``screenshot.png``, ``trace.zip``...) of a task."""

@@ -9,10 +9,14 @@ SMOOTH_LLM_MODEL and SMOOTH_LLM_API_KEY.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import httpx
 
+from pytest_smooth._core.constants import ENV_LLM_API_KEY
+from pytest_smooth._core.constants import ENV_LLM_MODEL
+from pytest_smooth._core.constants import ENV_LLM_URL
 from pytest_smooth.server.agent.language import LANGUAGE_SUMMARY
 from pytest_smooth.server.page.actions import ActionFailed
 
@@ -85,3 +89,12 @@ def _strip_fence(text: str) -> str:
         text = text.split("\n", 1)[1] if "\n" in text else ""
         text = text.rsplit("```", 1)[0]
     return text
+
+
+def llm_from_settings(url: str | None, model: str | None) -> LLMClient | None:
+    """Return the LLM client the options or the environment configure (None: no LLM)."""
+    url = url or os.environ.get(ENV_LLM_URL)
+    if not url:
+        return None
+    model = model or os.environ.get(ENV_LLM_MODEL) or "default"
+    return LLMClient(url, model, os.environ.get(ENV_LLM_API_KEY))

@@ -1,7 +1,7 @@
 """The Playwright executor of the local backend.
 
-One Chromium, one isolated context per session, a pool of prewarmed contexts per device, and
-the evidence (frames, traces) that sessions leave behind.
+One Chromium, one isolated context per session (a Chromium of its own for a session that loads
+extensions), a pool of prewarmed contexts per device, and the evidence sessions leave behind.
 
 Everything runs on the server's event loop: the ``Executor`` methods are sync and only schedule
 tasks; results go back through ``ReplySink``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import shutil
 import tempfile
 import uuid
@@ -21,13 +20,14 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from pytest_smooth._core.constants import DEFAULT_ACTION_TIMEOUT
-from pytest_smooth._core.constants import ENV_LLM_API_KEY
-from pytest_smooth._core.constants import ENV_LLM_MODEL
-from pytest_smooth._core.constants import ENV_LLM_URL
+from pytest_smooth.server.agent.llm import llm_from_settings
 from pytest_smooth.server.browser.downloads import Downloads
 from pytest_smooth.server.browser.downloads import watch_downloads
 from pytest_smooth.server.browser.evidence import EvidenceStore
 from pytest_smooth.server.browser.evidence_source import EvidenceMethods
+from pytest_smooth.server.browser.extensions import extension_context
+from pytest_smooth.server.browser.extensions import loads_extensions
+from pytest_smooth.server.browser.extensions import remote_note
 from pytest_smooth.server.browser.launch import open_browser
 from pytest_smooth.server.browser.pool import ContextPool
 from pytest_smooth.server.browser.profiles import ProfileHandoff
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from pytest_smooth.server.agent.llm import LLMClient
     from pytest_smooth.server.browser.discovery import BrowserTarget
+    from pytest_smooth.server.browser.warm import Warm
     from pytest_smooth.server.protocol.executor import ReplySink
     from pytest_smooth.server.protocol.executor import SessionSpec
 
@@ -65,7 +66,7 @@ class PlaywrightExecutor(EvidenceMethods):
         self.tracing = tracing  # False: no Playwright tracing for any session
         self.headless = headless
         self.action_timeout = action_timeout
-        self.llm: LLMClient | None = _make_llm(llm_url, llm_model)
+        self.llm: LLMClient | None = llm_from_settings(llm_url, llm_model)
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
         self._started: asyncio.Future[None] | None = None
@@ -178,10 +179,6 @@ class PlaywrightExecutor(EvidenceMethods):
             "browser_pid": self.browser_pid,
         }
 
-    def pooled(self, device: str = "desktop") -> int:
-        """Prewarmed contexts ready for ``device``."""
-        return self.pool.ready(device)
-
     # --- Executor -------------------------------------------------------------------------------
 
     def open_session(self, spec: SessionSpec, sink: ReplySink) -> None:
@@ -191,6 +188,8 @@ class PlaywrightExecutor(EvidenceMethods):
             spec, sink, evidence, action_timeout=self.action_timeout, llm=self.llm
         )
         self._sessions[spec.task_id] = session
+        if spec.extension_paths and not loads_extensions(self.target):
+            session.notes.add_session(*remote_note(self.target))
         runner = asyncio.get_running_loop().create_task(self._run(session))
         session.runner = runner
         runner.add_done_callback(lambda _t: self._session_done(session))
@@ -199,12 +198,12 @@ class PlaywrightExecutor(EvidenceMethods):
         spec = session.spec
         try:
             state = await self.profiles.storage_state(session)
-            warm = await self.pool.acquire(spec.request.device, state)
+            warm = await self._context(spec, state)
             trace = None
             if self.tracing and spec.request.enable_recording:
                 trace = TraceRecorder(self._tmp, f"trace-{uuid.uuid4().hex}")
             if session.closed:  # closed while the context was being made
-                await warm.context.close()
+                await warm.close()
                 return
             await session.attach(warm, trace)
             session.evidence.downloads = Downloads(self._tmp / f"downloads-{uuid.uuid4().hex}")
@@ -219,6 +218,18 @@ class PlaywrightExecutor(EvidenceMethods):
             await self._one_shot(session)
         else:
             await session.serve()
+
+    async def _context(self, spec: SessionSpec, state: dict[str, Any] | None) -> Warm:
+        """Take a pooled context, or launch one of its own when the session loads extensions."""
+        if not spec.extension_paths or not loads_extensions(self.target):
+            return await self.pool.acquire(spec.request.device, state)
+        browser = await self._running_browser()  # for its version (the same executable)
+        assert self._pw is not None
+        folder = self._tmp / f"extensions-{uuid.uuid4().hex}"  # removed at stop at the latest
+        return await extension_context(
+            self._pw, self.target, spec, state,
+            headless=self.headless, browser_version=browser.version, folder=folder,
+        )  # fmt: skip
 
     async def _one_shot(self, session: BrowserSession) -> None:
         """Run a task given with POST /task, close the session and finish the task."""
@@ -285,14 +296,3 @@ class PlaywrightExecutor(EvidenceMethods):
         await session.teardown(save=True)
         self._sessions.pop(session.task_id, None)
         self.profiles.forget(session)
-
-
-def _make_llm(url: str | None, model: str | None) -> LLMClient | None:
-    url = url or os.environ.get(ENV_LLM_URL)
-    if not url:
-        return None
-    from pytest_smooth.server.agent.llm import LLMClient
-
-    return LLMClient(
-        url, model or os.environ.get(ENV_LLM_MODEL) or "default", os.environ.get(ENV_LLM_API_KEY)
-    )

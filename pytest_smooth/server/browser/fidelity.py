@@ -42,10 +42,6 @@ def session_approximations(request: TaskRequest) -> list[dict[str, str]]:
         notes.append(_option("experimental_features", f"not available locally ({names})"))
     if request.show_cursor:
         notes.append(_option("show_cursor", "the local recording shows no cursor"))
-    if request.extensions:
-        notes.append(
-            _option("extensions", "stored, but not loaded into the local browser (see README)")
-        )
     if request.agent != "smooth":
         notes.append(_option("agent", f"{request.agent!r}: the local backend has one agent"))
     return notes
@@ -63,7 +59,7 @@ class FidelityNotes:
         self.action: list[dict[str, str]] = []
 
     def add_session(self, what: str, detail: str) -> None:
-        """Add a session-level approximation found while opening (e.g. extensions not loaded)."""
+        """Add a session-level approximation found later (extensions on a remote browser)."""
         self.session.append(approximation(what, detail))
 
     def start(self) -> None:

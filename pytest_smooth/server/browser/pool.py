@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
-from pytest_smooth.server.browser.session import Warm
+from pytest_smooth.server.browser.warm import Warm
 from pytest_smooth.server.page.devices import context_options
 
 if TYPE_CHECKING:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -26,26 +25,17 @@ from pytest_smooth.server.page.secret_fields import masked_screenshot
 from pytest_smooth.server.page.secret_fields import secret_values
 
 if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext
     from playwright.async_api import Page
     from playwright.async_api import Route
 
     from pytest_smooth.server.agent.llm import LLMClient
+    from pytest_smooth.server.browser.warm import Warm
     from pytest_smooth.server.protocol.executor import ReplySink
     from pytest_smooth.server.protocol.executor import SessionSpec
 
 # Longest wait for a context to close or a profile to be read at teardown.
 TEARDOWN_TIMEOUT = 5.0
 FINAL_FRAME_QUALITY = 55
-
-
-@dataclass
-class Warm:
-    """A context with its page, ready to serve a session."""
-
-    context: BrowserContext
-    page: Page
-    device: str
 
 
 _CLOSE = "\x00close"  # queue marker: graceful close without a reply (close_session)
@@ -292,7 +282,7 @@ class BrowserSession:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.evidence.trace.finish(), TEARDOWN_TIMEOUT)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(warm.context.close(), TEARDOWN_TIMEOUT)
+            await asyncio.wait_for(warm.close(), TEARDOWN_TIMEOUT)
 
 
 def _ignore_failure(task: asyncio.Future[None]) -> None:

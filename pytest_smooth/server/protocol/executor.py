@@ -30,6 +30,8 @@ class SessionSpec:
     storage_state: dict[str, Any] | None = None
     # Local paths of files passed with ``files=[...]``.
     file_paths: dict[str, str] = field(default_factory=dict)
+    # Local paths of the uploaded .zip of each extension passed with ``extensions=[...]``.
+    extension_paths: dict[str, str] = field(default_factory=dict)
 
 
 class ReplySink(Protocol):

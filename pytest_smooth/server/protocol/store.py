@@ -73,7 +73,9 @@ class Store(EventIntake):
         if request.profile_id:
             storage_state = self.resources.profile_for_task(request.profile_id).storage_state
         paths = {f: self.resources.files[f].path or "" for f in request.files or []}
-        return SessionSpec(task.id, request, storage_state, paths)
+        stored = self.resources.extensions
+        extensions = {e: stored[e].path or "" for e in request.extensions or []}
+        return SessionSpec(task.id, request, storage_state, paths, extensions)
 
     def list_tasks(self, query: Mapping[str, str]) -> Reply:
         """List tasks, newest first: ``t`` created before (ms), ``l`` at most so many."""
