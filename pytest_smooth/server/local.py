@@ -23,6 +23,7 @@ import uvicorn
 from typing_extensions import Self
 
 from pytest_smooth.server.browser.discovery import find_browser
+from pytest_smooth.server.event_loop import new_event_loop
 from pytest_smooth.server.http.app import DEFAULT_REAP_INTERVAL
 from pytest_smooth.server.http.app import create_app
 from pytest_smooth.server.http.body import DEFAULT_MAX_JSON_BYTES
@@ -232,7 +233,7 @@ class LocalServer:
         return str(path)
 
     def _run(self, sock: socket.socket) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         self._loop = loop
         try:
             loop.run_until_complete(self._serve(sock))

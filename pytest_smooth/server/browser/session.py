@@ -261,7 +261,11 @@ class BrowserSession:
     async def _final_frame(self, page: Page) -> None:
         """Add the page as it is now to the recording: the screencast may not have sent it."""
         with contextlib.suppress(Exception):  # best effort: the page may be gone
-            jpeg = await masked_screenshot(page, "jpeg", 2.0, quality=FINAL_FRAME_QUALITY)
+            jpeg = None
+            if self.screencast is not None:
+                jpeg = await self.screencast.capture(page.viewport_size)
+            if jpeg is None:
+                jpeg = await masked_screenshot(page, "jpeg", 2.0, quality=FINAL_FRAME_QUALITY)
             self.evidence.frames.add(int(time.time() * 1000), jpeg)
 
     async def _close_context(self, save: bool) -> None:
