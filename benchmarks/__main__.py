@@ -18,6 +18,7 @@ from pathlib import Path
 from pytest_smooth.server.browser.discovery import find_browser
 
 from . import actions
+from . import cycle
 from . import extract_score
 from . import latency
 from . import memory
@@ -28,6 +29,7 @@ from ._results import write_json
 
 Group = Callable[..., list[Figure]]
 GROUPS: dict[str, Group] = {
+    "cycle": cycle.run,
     "actions": actions.run,
     "suites": suites_bench.run,
     "memory": memory.run,

@@ -19,10 +19,16 @@ from pytest_smooth.server.browser.discovery import find_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUP_FIGURES = (
+    "session cycle (open, goto, close)",
+    "session cycle (open, goto, close), p95 of blocks",
+    "evaluate_js round trip, quiet",
+    "evaluate_js round trip, quiet, recording",
+    "evaluate_js round trip, CPU hog",
+    "evaluate_js round trip, CPU hog, recording",
     "evaluate_js round trip",
-    "goto round trip",
-    "session start + first goto",
+    "goto round trip, recording",
     "4-test suite wall time",
+    "4-test suite wall time, recording",
     "4-test suite wall time, -n 2",
     "4-test suite wall time, pytest-playwright -n 2",
     "RSS per extra session (1->4)",
@@ -75,6 +81,8 @@ def test_quick_run_prints_and_writes_every_group(tmp_path: Path) -> None:
     for name in GROUP_FIGURES:
         assert name in figures, sorted(figures)
         assert figures[name]["median"] is not None
+    # Where a cycle's time goes: CPU by process kind, ours and raw.
+    assert "ms CPU a cycle (" in figures["session cycle (open, goto, close)"]["note"]
     # Prewarming never leaks: every session the latency runs opened was closed.
     latency = figures["3-test suite +100 ms/request +3 s/session, prewarm=2"]
     assert "still open on the backend after all runs: 0" in latency["note"]
