@@ -73,7 +73,7 @@ class PlaywrightExecutor(EvidenceMethods):
         self._stopping = False
         self._sessions: dict[str, BrowserSession] = {}
         self.evidence = EvidenceStore()
-        self.pool = ContextPool(prewarm, self._running_browser)
+        self.pool = ContextPool(prewarm, self._running_browser, tracing=tracing)
         self.profiles = ProfileHandoff()
         self._background: set[asyncio.Task[Any]] = set()
         self._sink: ReplySink | None = None

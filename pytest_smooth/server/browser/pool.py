@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
+from pytest_smooth.server.browser.traces import start_trace
 from pytest_smooth.server.browser.warm import Warm
 from pytest_smooth.server.page.devices import context_options
 
@@ -23,9 +24,12 @@ if TYPE_CHECKING:
 class ContextPool:
     """Makes contexts (``new``) and keeps prewarmed ones (``acquire`` takes one)."""
 
-    def __init__(self, size: int, browser: Callable[[], Awaitable[Browser]]) -> None:
+    def __init__(
+        self, size: int, browser: Callable[[], Awaitable[Browser]], *, tracing: bool = False
+    ) -> None:
         self.size = max(0, size)
         self._browser = browser
+        self.tracing = tracing  # start Playwright tracing on pooled contexts (most sessions record)
         self._ready: dict[str, list[Warm]] = {}
         self._refills: dict[str, asyncio.Task[None]] = {}
         self._closed = False
@@ -88,6 +92,9 @@ class ContextPool:
         while not self._closed and len(ready) < self.size:
             try:
                 warm = await self.new(device)
+                if self.tracing:
+                    await start_trace(warm.context)
+                    warm.tracing = True
             except Exception:
                 return  # browser gone: the sessions that need one report it
             if self._is_closed():

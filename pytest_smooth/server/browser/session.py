@@ -92,8 +92,10 @@ class BrowserSession:
         if self.allowed_urls:
             await warm.context.route("**/*", self._route)
         if trace is not None:
-            await trace.start(warm.context)
+            await trace.start(warm.context, started=warm.tracing)
             self.evidence.trace = trace
+        elif warm.tracing:  # pooled with tracing on, for a session that records nothing
+            await warm.context.tracing.stop()
         self.evidence.frames.record = self.spec.request.enable_recording
         if self.evidence.frames.record:
             await self._film(warm.page)

@@ -38,8 +38,18 @@ class TraceRecorder:
         self._lock = asyncio.Lock()
         self._merged: tuple[tuple[int, int, int], bytes] | None = None
 
-    async def start(self, context: BrowserContext) -> None:
-        await context.tracing.start(screenshots=False, snapshots=True, sources=False)
+    async def start(self, context: BrowserContext, *, started: bool = False) -> None:
+        """Trace ``context`` from now on.
+
+        ``started``: the pool started tracing while the context waited (``start_trace``), off
+        the session's path; only what it recorded meanwhile is dropped here (a new chunk, a
+        third of a ``tracing.start``).
+        """
+        if started:
+            await context.tracing.stop_chunk()
+            await context.tracing.start_chunk()
+        else:
+            await start_trace(context)
         self._context = context
 
     async def _cut(self, restart: bool) -> None:
@@ -80,6 +90,11 @@ class TraceRecorder:
             path.unlink(missing_ok=True)
         self.chunks = []
         self._merged = None
+
+
+async def start_trace(context: BrowserContext) -> None:
+    """Start tracing ``context`` (a pooled one ahead of the session that will take it)."""
+    await context.tracing.start(screenshots=False, snapshots=True, sources=False)
 
 
 def merge_chunks(paths: list[Path], frames: Sequence[Frame] = ()) -> bytes:

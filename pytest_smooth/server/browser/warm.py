@@ -21,6 +21,7 @@ class Warm:
     device: str
     # A context with a Chromium of its own (extensions): its folder, removed after the close.
     folder: Path | None = None
+    tracing: bool = False  # Playwright tracing already started (while pooled)
 
     async def close(self) -> None:
         """Close the context; then remove its folder (its Chromium has exited by then)."""
