@@ -1,17 +1,19 @@
 """A whole session cycle (open, first goto, close), ours against raw Playwright's.
 
 Ours: ``SmoothClient.session()``, ``goto``, ``close`` on the local backend in its own process
-(as the plugin runs it). Raw: ``new_context``, ``new_page``, ``goto``, ``close`` on the same
-Chromium binary. Each sample is the wall time of a block of cycles divided by its length, and
-our block ends only when the backend is idle again (its contexts closed, its pool refilled):
-the background work a cycle causes is charged to it, never to the block that follows. Blocks
-alternate which side goes first. The CPU of both process trees says where the time goes.
+(as the plugin runs it), recording (the default) and not. Raw: ``new_context``, ``new_page``,
+``goto``, ``close`` on the same Chromium binary. Each sample is the wall time of a block of
+cycles divided by its length, and our block ends only when the backend is idle again (its
+contexts closed, its pool refilled): the background work a cycle causes is charged to it, never
+to the block that follows. The sides take turns going first. The CPU of each process tree,
+read around each block, says where the time goes.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from playwright.sync_api import Browser
 from playwright.sync_api import sync_playwright
@@ -29,12 +31,13 @@ from .backend import tree_cpu
 from .site import Site
 
 BLOCK = 5  # cycles a block
+SIDES = ("recording", "plain", "raw")
 
 
-def _ours(client: SmoothClient, backend: Backend, site: Site, first: int) -> float:
+def _ours(client: SmoothClient, backend: Backend, site: Site, first: int, record: bool) -> float:
     start = time.perf_counter()
     for i in range(first, first + BLOCK):
-        session = client.session()
+        session = client.session(enable_recording=record)
         session.goto(site.url(i))
         session.close()
     backend.wait_idle()
@@ -51,9 +54,9 @@ def _raw(browser: Browser, site: Site, first: int) -> float:
 
 
 def run(*, quick: bool, browser: str | None) -> list[Figure]:
-    blocks = 2 if quick else 12
-    ours: list[float] = []
-    raw: list[float] = []
+    blocks = 2 if quick else 10
+    walls: dict[str, list[float]] = {side: [] for side in SIDES}
+    cpu: dict[str, dict[str, float]] = {side: {} for side in SIDES}
     with (
         Site() as site,
         Backend(browser) as backend,
@@ -62,31 +65,35 @@ def run(*, quick: bool, browser: str | None) -> list[Figure]:
     ):
         launched = pw.chromium.launch(executable_path=browser, args=list(CHROMIUM_ARGS))
         driver = driver_pid(os.getpid())
-        _ours(client, backend, site, 0), _raw(launched, site, 0)  # warm-up
-        cpu_ours = cpu_raw = {}
+        cycles: dict[str, Callable[[int], float]] = {
+            "recording": lambda first: _ours(client, backend, site, first, True),
+            "plain": lambda first: _ours(client, backend, site, first, False),
+            "raw": lambda first: _raw(launched, site, first),
+        }
+        roots = {"recording": backend.pid, "plain": backend.pid, "raw": driver}
+        for side in SIDES:
+            cycles[side](0)  # warm-up
         for block in range(blocks):
-            first = (block + 1) * BLOCK
-            before = tree_cpu(backend.pid), tree_cpu(driver)
-            if block % 2:
-                raw.append(_raw(launched, site, first))
-                ours.append(_ours(client, backend, site, first))
-            else:
-                ours.append(_ours(client, backend, site, first))
-                raw.append(_raw(launched, site, first))
-            after = tree_cpu(backend.pid), tree_cpu(driver)
-            cpu_ours = _add(cpu_ours, cpu_delta(before[0], after[0]))
-            cpu_raw = _add(cpu_raw, cpu_delta(before[1], after[1]))
+            for k in range(len(SIDES)):
+                side = SIDES[(block + k) % len(SIDES)]
+                before = tree_cpu(roots[side])
+                walls[side].append(cycles[side]((block + 1) * BLOCK))
+                cpu[side] = _add(cpu[side], cpu_delta(before, tree_cpu(roots[side])))
         launched.close()
-    cycles = blocks * BLOCK
+    count = blocks * BLOCK
     name = "session cycle (open, goto, close)"
     ref = "raw new_context+new_page+goto+close"
-    where = (
-        f"{cpu_note('ours', cpu_ours, cycles)}; {cpu_note('raw', cpu_raw, cycles)}; "
-        f"each sample: a block of {BLOCK} cycles, ours until the backend is idle again"
-    )
+    where = "; ".join(cpu_note(side, cpu[side], count) for side in SIDES)
     return [
-        Figure(name, "ms", ours, ref, raw, "ratio_max", 1.3, note=where),
-        Figure(f"{name}, p95 of blocks", "ms", [p95(ours)], ref, [p95(raw)], "ratio_max", 1.3),
+        Figure(name, "ms", walls["recording"], ref, walls["raw"], "ratio_max", 1.3,
+               note=f"{where}; a sample: a block of {BLOCK} cycles, ours until the backend is "
+                    "idle again"),
+        Figure(f"{name}, p95 of blocks", "ms", [p95(walls["recording"])], ref,
+               [p95(walls["raw"])], "ratio_max", 1.3),
+        Figure(f"{name}, enable_recording=False", "ms", walls["plain"], ref, walls["raw"],
+               "ratio_max", 1.3),
+        Figure(f"{name}, enable_recording=False, p95", "ms", [p95(walls["plain"])], ref,
+               [p95(walls["raw"])], "ratio_max", 1.3),
     ]  # fmt: skip
 
 

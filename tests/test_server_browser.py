@@ -250,12 +250,13 @@ async def test_a_session_starts_on_a_prewarmed_context(
     executor: PlaywrightExecutor, sink: RecordingSink
 ) -> None:
     assert await executor.pool.warmed("desktop") == 1
-    warm_page = executor.pool.peek("desktop")[0].page
+    warm_context = executor.pool.peek("desktop")[0]
     s = open_session(executor, sink)
     await s.js("1")
-    assert executor.page_of(s.task_id) is warm_page
+    page = executor.page_of(s.task_id)
+    assert page is not None and page.context is warm_context
     assert await executor.pool.warmed("desktop") == 1  # refilled in the background
-    assert executor.pool.peek("desktop")[0].page is not warm_page
+    assert executor.pool.peek("desktop")[0] is not warm_context
     await s.close()
     assert executor.page_of(s.task_id) is None
 

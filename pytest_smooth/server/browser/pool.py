@@ -1,8 +1,12 @@
-"""Prewarmed browser contexts: a session starts on a context whose page is already open.
+"""Prewarmed browser contexts: a session starts on a context that is already made.
 
-Making a context and its page costs hundreds of milliseconds on a busy machine; the pool keeps
-``size`` of them ready per device (desktop from the start, other devices after their first
-use) and refills in the background, one context at a time so it never starves live sessions.
+The pool keeps ``size`` contexts ready per device (desktop from the start, other devices after
+their first use), each with Playwright tracing already started when the executor traces, and
+refills in the background, one context at a time so it never starves live sessions.
+
+It keeps contexts, not pages: a page opened ahead and navigated later costs Chromium a second
+renderer process, measured at twice the renderer CPU of a cycle (about 0.45 s more a session on
+2 cores), while a page opened just before its first ``goto`` takes the browser's spare renderer.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pytest_smooth.server.page.devices import context_options
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
+    from playwright.async_api import BrowserContext
 
 
 class ContextPool:
@@ -30,14 +35,14 @@ class ContextPool:
         self.size = max(0, size)
         self._browser = browser
         self.tracing = tracing  # start Playwright tracing on pooled contexts (most sessions record)
-        self._ready: dict[str, list[Warm]] = {}
+        self._ready: dict[str, list[BrowserContext]] = {}
         self._refills: dict[str, asyncio.Task[None]] = {}
         self._closed = False
 
     def ready(self, device: str) -> int:
         return len(self._ready.get(device, []))
 
-    def peek(self, device: str) -> list[Warm]:
+    def peek(self, device: str) -> list[BrowserContext]:
         """List the prewarmed contexts of ``device``, next one first (without taking any)."""
         return list(self._ready.get(device, []))
 
@@ -48,8 +53,7 @@ class ContextPool:
             await asyncio.wait([running], timeout=timeout)
         return self.ready(device)
 
-    async def new(self, device: str, storage_state: dict[str, Any] | None = None) -> Warm:
-        """Make a context with its page for ``device`` (optionally from a storage state)."""
+    async def _context(self, device: str, storage_state: dict[str, Any] | None) -> BrowserContext:
         browser = await self._browser()
         options = context_options(device, browser.version)
         if storage_state is not None:
@@ -60,22 +64,26 @@ class ContextPool:
             from pytest_smooth.server.extract.reader import SETTLE_INIT_SCRIPT
 
             await context.add_init_script(script=SETTLE_INIT_SCRIPT)
-            page = await context.new_page()
         except BaseException:
             await context.close()
             raise
-        return Warm(context, page, device)
+        return context
+
+    async def new(self, device: str, storage_state: dict[str, Any] | None = None) -> Warm:
+        """Make a context with its page for ``device`` (optionally from a storage state)."""
+        return await _with_page(await self._context(device, storage_state), device, False)
 
     async def acquire(self, device: str, storage_state: dict[str, Any] | None) -> Warm:
         """Take a prewarmed context when the session starts fresh, else make a new one."""
         if storage_state is None and self.size:
             ready = self._ready.setdefault(device, [])
-            while ready:
-                warm = ready.pop(0)
-                if not warm.page.is_closed():
-                    self.refill(device)
-                    return warm
             self.refill(device)
+            while ready:
+                context = ready.pop(0)
+                try:
+                    return await _with_page(context, device, self.tracing)
+                except Exception:
+                    continue  # closed under us (its browser went away): try the next one
         return await self.new(device, storage_state)
 
     def refill(self, device: str) -> None:
@@ -91,16 +99,15 @@ class ContextPool:
         ready = self._ready.setdefault(device, [])
         while not self._closed and len(ready) < self.size:
             try:
-                warm = await self.new(device)
+                context = await self._context(device, None)
                 if self.tracing:
-                    await start_trace(warm.context)
-                    warm.tracing = True
+                    await start_trace(context)
             except Exception:
                 return  # browser gone: the sessions that need one report it
             if self._is_closed():
-                await warm.context.close()
+                await context.close()
                 return
-            ready.append(warm)
+            ready.append(context)
 
     def discard(self) -> None:
         """Forget the prewarmed contexts (their browser is gone) and refill from scratch."""
@@ -115,6 +122,16 @@ class ContextPool:
         for task in refills:
             task.cancel()
         await asyncio.gather(*refills, return_exceptions=True)
-        pooled = [w for ready in self._ready.values() for w in ready]
+        pooled = [c for ready in self._ready.values() for c in ready]
         self._ready.clear()
-        await asyncio.gather(*(w.context.close() for w in pooled), return_exceptions=True)
+        await asyncio.gather(*(c.close() for c in pooled), return_exceptions=True)
+
+
+async def _with_page(context: BrowserContext, device: str, tracing: bool) -> Warm:
+    """Open the context's page (closing the context if that fails)."""
+    try:
+        page = await context.new_page()
+    except BaseException:
+        await asyncio.gather(context.close(), return_exceptions=True)
+        raise
+    return Warm(context, page, device, tracing=tracing)
