@@ -46,7 +46,8 @@ def process_tree(root: int) -> list[int]:
     return out
 
 
-def _kind(pid: int) -> str:
+def process_kind(pid: int) -> str:
+    """Return what process ``pid`` is: browser, renderer, gpu-process, utility, driver, server."""
     # Chromium rewrites its command line into one string: split on spaces too.
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()
     if any(b"run-driver" in a for a in argv) or argv[0].endswith(b"node"):
@@ -65,7 +66,7 @@ def tree_cpu(root: int) -> dict[str, float]:
     for pid in process_tree(root):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            kind = _kind(pid)
+            kind = process_kind(pid)
         except (OSError, IndexError):
             continue  # ended meanwhile
         out[kind] = out.get(kind, 0.0) + sum(int(f) for f in fields[11:15]) / _HZ

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import statistics
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from pytest_smooth import SmoothSession
 from ._results import Figure
 from .backend import Backend
 from .backend import driver_pid
+from .backend import process_kind
 from .backend import process_tree
 from .site import Site
 
@@ -33,34 +33,62 @@ def _kib(pid: int, path: str, key: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def tree_memory(root: int) -> tuple[float, float]:
-    """RSS and PSS (MiB) summed over ``root``'s process tree."""
-    pids = process_tree(root)
-    rss = sum(_kib(pid, "status", "VmRSS") for pid in pids)
-    pss = sum(_kib(pid, "smaps_rollup", "Pss") for pid in pids)
-    return rss / 1024, pss / 1024
+def tree_memory(root: int) -> tuple[float, float, dict[str, float]]:
+    """RSS and PSS (MiB) summed over ``root``'s process tree, and its PSS by kind of process."""
+    rss = pss = 0
+    kinds: dict[str, float] = {}
+    for pid in process_tree(root):
+        rss += _kib(pid, "status", "VmRSS")
+        one = _kib(pid, "smaps_rollup", "Pss")
+        pss += one
+        try:
+            kind = process_kind(pid)
+        except (OSError, IndexError):
+            continue
+        kinds[kind] = kinds.get(kind, 0.0) + one / 1024
+    return rss / 1024, pss / 1024, kinds
 
 
-def _settled(root: int) -> tuple[float, float]:
-    """Median of a few readings, after the browser settled."""
+Reading = tuple[float, float, dict[str, float]]
+
+
+def _settled(root: int) -> Reading:
+    """Return the median reading of a few (by PSS), after the browser settled."""
     time.sleep(1.0)
     readings = []
     for _ in range(3):
         readings.append(tree_memory(root))
         time.sleep(0.3)
-    return (
-        statistics.median(r[0] for r in readings),
-        statistics.median(r[1] for r in readings),
-    )
+    return sorted(readings, key=lambda r: r[1])[1]
 
 
-def raw_playwright(levels: tuple[int, ...], browser: str | None) -> dict[int, tuple[float, float]]:
+def _ours(levels: tuple[int, ...], browser: str | None, record: bool) -> dict[int, Reading]:
+    """Read the backend with 1, 4 and 8 sessions open, each on a page."""
+    readings: dict[int, Reading] = {}
+    with (
+        Backend(browser) as backend,
+        Site() as site,
+        SmoothClient(api_key=backend.api_key, base_url=backend.base_url) as client,
+    ):
+        sessions: list[SmoothSession] = []
+        for level in levels:
+            while len(sessions) < level:
+                session = client.session(enable_recording=record)
+                session.goto(site.url(len(sessions)))
+                sessions.append(session)
+            readings[level] = _settled(backend.pid)
+        for session in sessions:
+            session.close()
+    return readings
+
+
+def raw_playwright(levels: tuple[int, ...], browser: str | None) -> dict[int, Reading]:
     """RSS and PSS of raw Playwright with 1, 4 and 8 contexts open, each with a page."""
     from playwright.sync_api import sync_playwright
 
     from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
 
-    readings: dict[int, tuple[float, float]] = {}
+    readings: dict[int, Reading] = {}
     with sync_playwright() as pw, Site() as site:
         launched = pw.chromium.launch(executable_path=browser, args=list(CHROMIUM_ARGS))
         root = driver_pid(os.getpid())
@@ -77,44 +105,40 @@ def raw_playwright(levels: tuple[int, ...], browser: str | None) -> dict[int, tu
 
 def run(*, quick: bool, browser: str | None) -> list[Figure]:
     levels = LEVELS[:2] if quick else LEVELS
-    rss: dict[int, float] = {}
-    pss: dict[int, float] = {}
-    with Backend(browser) as backend:
-        with (
-            Site() as site,
-            SmoothClient(api_key=backend.api_key, base_url=backend.base_url) as client,
-        ):
-            sessions: list[SmoothSession] = []
-            for level in levels:
-                while len(sessions) < level:
-                    session = client.session()
-                    session.goto(site.url(len(sessions)))
-                    sessions.append(session)
-                rss[level], pss[level] = _settled(backend.pid)
-            for session in sessions:
-                session.close()
+    ours = _ours(levels, browser, True)
+    plain = _ours(levels, browser, False)
     raw = raw_playwright(levels, browser)
     first, last = levels[0], levels[-1]
 
-    def per_session(values: dict[int, float]) -> float:
-        return (values[last] - values[first]) / (last - first)
+    def per_session(readings: dict[int, Reading], index: int) -> float:
+        end, start = readings[last][index], readings[first][index]
+        assert isinstance(end, float) and isinstance(start, float)
+        return (end - start) / (last - first)
 
-    raw_rss = {level: r[0] for level, r in raw.items()}
-    raw_pss = {level: r[1] for level, r in raw.items()}
+    def by_kind(label: str, readings: dict[int, Reading]) -> str:
+        start, end = readings[first][2], readings[last][2]
+        grown = {k: (end[k] - start.get(k, 0.0)) / (last - first) for k in end}
+        parts = ", ".join(f"{k} {v:.1f}" for k, v in sorted(grown.items(), key=lambda kv: -kv[1]))
+        return f"{label}: {parts}"
+
     figures = [
-        Figure(f"backend RSS, {level} session(s)", "MiB", [rss[level]], "raw Playwright",
-               [raw_rss[level]], note="" if level != first else
+        Figure(f"backend RSS, {level} session(s)", "MiB", [ours[level][0]], "raw Playwright",
+               [raw[level][0]], note="" if level != first else
                "backend: server, driver, Chromium; raw Playwright: driver and Chromium")
         for level in levels
     ]  # fmt: skip
-    figures.append(
-        Figure(f"RSS per extra session ({first}->{last})", "MiB", [per_session(rss)],
-               "raw Playwright", [per_session(raw_rss)],
-               note="RSS counts shared pages once in every process")
-    )  # fmt: skip
-    figures.append(
-        Figure(f"PSS per extra session ({first}->{last})", "MiB", [per_session(pss)],
-               "raw Playwright", [per_session(raw_pss)], "ratio_max", 1.1,
-               note="PSS shares each page among the processes that map it: the honest sum")
-    )  # fmt: skip
-    return figures
+    span = f"({first}->{last})"
+    return [
+        *figures,
+        Figure(f"RSS per extra session {span}", "MiB", [per_session(ours, 0)],
+               "raw Playwright", [per_session(raw, 0)],
+               note="RSS counts shared pages once in every process"),
+        Figure(f"PSS per extra session {span}", "MiB", [per_session(ours, 1)],
+               "raw Playwright", [per_session(raw, 1)], "ratio_max", 1.1,
+               note="PSS shares each page among the processes that map it: the honest sum; MiB "
+                    "per extra session by process, " + "; ".join(
+                        (by_kind("recording", ours), by_kind("plain", plain),
+                         by_kind("raw", raw)))),
+        Figure(f"PSS per extra session {span}, enable_recording=False", "MiB",
+               [per_session(plain, 1)], "raw Playwright", [per_session(raw, 1)], "ratio_max", 1.1),
+    ]  # fmt: skip
