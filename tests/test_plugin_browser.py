@@ -109,6 +109,27 @@ def test_failure_report_on_the_local_backend(pytester: pytest.Pytester, shop_url
     assert "[[ATTACHMENT|smooth-results/test_shop.py-test_shop/trace.zip]]" in junit
 
 
+def test_a_session_without_recording_says_its_trace_was_not_recorded(
+    pytester: pytest.Pytester, shop_url: str
+) -> None:
+    pytester.makepyfile(
+        test_shop="import pytest\n\n"
+        "pytestmark = pytest.mark.smooth(enable_recording=False)\n" + failing_module(shop_url)
+    )
+    result = pytester.runpytest_subprocess(timeout=RUN_TIMEOUT)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "artifacts: smooth-results/test_shop.py-test_shop"
+            " (events.json, console.json, page.html, screenshot.png)",
+            "warning: no trace.zip for session task_*: *(opened with enable_recording=False*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*could not fetch*")
+    folder = pytester.path / "smooth-results" / "test_shop.py-test_shop"
+    assert not (folder / "trace.zip").exists() and not (folder / "recording.html").exists()
+
+
 def test_ci_reports_of_a_local_backend_failure(
     pytester: pytest.Pytester, shop_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

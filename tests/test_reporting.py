@@ -280,7 +280,9 @@ class Broken(InstantExecutor):
     pytester.makepyfile("def test_fails(smooth_session): assert False")
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["warning: could not fetch screenshot.png of session task_*"])
+    result.stdout.fnmatch_lines(
+        ["warning: no screenshot.png for session task_*: no screenshot: the session is closed"]
+    )
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
     folder = (
         pytester.path

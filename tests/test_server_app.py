@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pytest_smooth.server.http.artifacts import NO_TRACE
 from pytest_smooth.server.local import LocalServer
 from pytest_smooth.server.protocol.executor import ReplySink
 from pytest_smooth.server.protocol.executor import SessionSpec
@@ -216,7 +217,7 @@ def test_artifacts(server: LocalServer, client: httpx.Client, executor: LoopExec
     trace = client.get(f"task/{task_id}/artifacts/trace.zip")
     assert (trace.status_code, trace.json()["detail"]) == (
         409,
-        "no trace was recorded for this task",
+        NO_TRACE,
     )
     assert client.get(f"task/{task_id}/artifacts/video.mp4").status_code == 404
     assert client.get("task/nope/artifacts/screenshot.png").status_code == 404

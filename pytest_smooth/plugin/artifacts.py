@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from typing import Final
 
+from pytest_smooth._core.exceptions import ConflictError
 from pytest_smooth._core.models import ActionRecord
 from pytest_smooth._core.redact import Redactor
 
@@ -136,6 +137,10 @@ def fetch_local_artifacts(
     for name in names:
         try:
             data = fetch(session_id, name)
+        except ConflictError as err:  # 409: the server has none, and says why
+            why = err.detail if isinstance(err.detail, str) else err
+            warnings.append(f"no {name} for session {session_id}: {why}")
+            continue
         except Exception as err:
             warnings.append(f"could not fetch {name} of session {session_id}: {err}")
             continue

@@ -39,6 +39,10 @@ NO_RECORDING = (
     "no recording: the session kept no screencast frames"
     " (opened with enable_recording=False, or its evidence was dropped)"
 )
+NO_TRACE = (
+    "no trace was recorded for this task (opened with enable_recording=False, or its evidence"
+    " was dropped)"
+)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -77,7 +81,7 @@ class ArtifactFiles:
     async def trace(self, task_id: str) -> Response:
         data = await self.evidence.trace_zip(task_id)
         if data is None:
-            return _detail(409, "no trace was recorded for this task")
+            return _detail(409, NO_TRACE)
         return Response(data, media_type="application/zip", headers=_NO_STORE)
 
     def recording(self, task_id: str) -> Response:
