@@ -10,6 +10,7 @@ say where a figure's time goes.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -125,10 +126,13 @@ class Backend:
                 self.base_url = line.split("base URL:", 1)[1].strip()
             elif "API key:" in line:
                 self.api_key = line.split("API key:", 1)[1].strip()
-        if not (self.base_url and self.api_key):
+        try:
+            if not (self.base_url and self.api_key):
+                raise RuntimeError("the local backend did not print its base URL and key")
+            self.wait_idle()
+        except BaseException:
             self.__exit__(None, None, None)
-            raise RuntimeError("the local backend did not print its base URL and key")
-        self.wait_idle()
+            raise
         return self
 
     def stats(self) -> dict[str, Any]:
@@ -157,7 +161,7 @@ class Backend:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # its Ctrl-C path stops the server and removes its files
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:

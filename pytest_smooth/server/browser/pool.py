@@ -73,6 +73,14 @@ class ContextPool:
         """Make a context with its page for ``device`` (optionally from a storage state)."""
         return await _with_page(await self._context(device, storage_state), device, False)
 
+    def traces(self, device: str) -> bool:
+        """Whether pooled contexts of ``device`` wait with tracing on.
+
+        Desktop only: while a context traces, the driver keeps the stack of every API call of
+        the connection for it, so a rarely used device's idle contexts would grow all run.
+        """
+        return self.tracing and device == "desktop"
+
     async def acquire(self, device: str, storage_state: dict[str, Any] | None) -> Warm:
         """Take a prewarmed context when the session starts fresh, else make a new one."""
         if storage_state is None and self.size:
@@ -81,7 +89,7 @@ class ContextPool:
             while ready:
                 context = ready.pop(0)
                 try:
-                    return await _with_page(context, device, self.tracing)
+                    return await _with_page(context, device, self.traces(device))
                 except Exception:
                     continue  # closed under us (its browser went away): try the next one
         return await self.new(device, storage_state)
@@ -100,10 +108,14 @@ class ContextPool:
         while not self._closed and len(ready) < self.size:
             try:
                 context = await self._context(device, None)
-                if self.tracing:
-                    await start_trace(context)
             except Exception:
                 return  # browser gone: the sessions that need one report it
+            try:
+                if self.traces(device):
+                    await start_trace(context)
+            except BaseException:
+                await asyncio.gather(context.close(), return_exceptions=True)
+                return
             if self._is_closed():
                 await context.close()
                 return

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from playwright.async_api import BrowserContext
     from playwright.async_api import CDPSession
     from playwright.async_api import Page
-    from playwright.async_api import ViewportSize
 
 # Modest frames: the live view is a thumbnail-sized stream, not a video master.
 SCREENCAST_PARAMS: dict[str, Any] = {
@@ -102,10 +101,10 @@ class Screencast:
         cdp.on("Page.screencastFrame", self._on_frame)
         await cdp.send("Page.startScreencast", SCREENCAST_PARAMS)
 
-    async def capture(self, viewport: ViewportSize | None, timeout: float = 2.0) -> bytes | None:
+    async def capture(self, timeout: float = 2.0) -> bytes | None:
         """Return the page as it is now, as a frame like the stream's (None if not streaming).
 
-        One CDP capture on the stream's own session, at the stream's size and quality: about a
+        One CDP capture on the stream's own session, at the stream's quality: about a
         fifth of ``page.screenshot``'s work (no fonts wait, caret hiding or mask overlay; a
         secret field is already drawn as discs, as in every streamed frame).
         """
@@ -117,11 +116,8 @@ class Screencast:
             "quality": SCREENCAST_PARAMS["quality"],
             "optimizeForSpeed": True,
         }
-        if viewport:
-            width, height = viewport["width"], viewport["height"]
-            scale = min(1.0, SCREENCAST_PARAMS["maxWidth"] / width,
-                        SCREENCAST_PARAMS["maxHeight"] / height)  # fmt: skip
-            params["clip"] = {"x": 0, "y": 0, "width": width, "height": height, "scale": scale}
+        # No clip: a clip is in document coordinates (a scrolled page would show its top) and
+        # in device pixels; without one the capture is what is on screen now.
         reply = await asyncio.wait_for(cdp.send("Page.captureScreenshot", params), timeout)
         return base64.b64decode(reply["data"])
 

@@ -265,7 +265,7 @@ class BrowserSession:
         with contextlib.suppress(Exception):  # best effort: the page may be gone
             jpeg = None
             if self.screencast is not None:
-                jpeg = await self.screencast.capture(page.viewport_size)
+                jpeg = await self.screencast.capture()
             if jpeg is None:
                 jpeg = await masked_screenshot(page, "jpeg", 2.0, quality=FINAL_FRAME_QUALITY)
             self.evidence.frames.add(int(time.time() * 1000), jpeg)
