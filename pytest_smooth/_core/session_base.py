@@ -72,6 +72,9 @@ class BaseSmoothSession:
         # Strict fidelity: an approximation of the local backend raises SmoothFidelityError
         # instead of warning (the plugin sets it from --smooth-local-strict).
         self.local_strict: bool = strict_from_env()
+        # False: at close, a local backend skips the final frame and the trace export and
+        # drops the recording (evidence nobody will read: a passing test under retain-on-failure).
+        self.keep_evidence = True
         self._live_url: str | None = None
         self._recording_url: str | None = None
         self._apply(task)

@@ -260,7 +260,10 @@ class SessionFlows(BaseSmoothSession):
         try:
             if not locked:
                 raise self._busy_error("close", limit)
-            yield from self._action_flow("session_action", "close", None, limit=limit, start=start)
+            evidence = None if self.keep_evidence else {"keep_evidence": False}
+            yield from self._action_flow(
+                "session_action", "close", evidence, limit=limit, start=start
+            )
         except SessionClosedError:
             pass
         except SmoothError as err:

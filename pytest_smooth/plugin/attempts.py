@@ -74,6 +74,20 @@ def earlier_attempts(item: pytest.Item) -> list[str]:
     return list(earlier)
 
 
+def evidence_wanted(item: pytest.Item) -> bool:
+    """Whether this test's sessions keep their recording and trace when they close.
+
+    Only the local backend is told otherwise (the close's ``keep_evidence``): for a test
+    that passed, with no earlier failed attempt, under modes that keep nothing for a pass, it
+    skips the final frame and the trace export, as pytest-playwright stops a passing test's
+    trace without saving it.
+    """
+    settings = get_settings(item.config)
+    failed = item.stash.get(ITEM_FAILED, False) or bool(earlier_attempts(item))
+    kept = (settings.keeps(kind, failed=failed) for kind in ("tracing", "recording"))
+    return settings.backend != "local" or failed or any(kept)
+
+
 def attempt_folder(item: pytest.Item) -> Path:
     """Return this attempt's folder: ``<slug>`` for the first, ``<slug>-rerun<N>`` after."""
     number = attempt(item)

@@ -19,6 +19,7 @@ import pytest
 
 from pytest_smooth.plugin.admission import open_admitted
 from pytest_smooth.plugin.admission import open_admitted_async
+from pytest_smooth.plugin.attempts import evidence_wanted
 from pytest_smooth.plugin.lifecycle import CLOSE_TIMEOUT
 from pytest_smooth.plugin.lifecycle import ITEM_FAILED
 from pytest_smooth.plugin.lifecycle import Tracked
@@ -248,10 +249,12 @@ def release_after_test(item: pytest.Item) -> None:
     tracker = get_tracker(item.config)
     keep = get_settings(item.config).keep_open_on_failure
     failed = item.stash.get(ITEM_FAILED, False)
+    wanted = evidence_wanted(item)
     for tracked in item.stash.get(ITEM_PENDING, []):
         if failed and keep > 0:
             tracker.keep_open(tracked, keep)
         else:
+            tracked.session.keep_evidence = wanted
             tracker.close(tracked)
     item.stash[ITEM_PENDING] = []
 

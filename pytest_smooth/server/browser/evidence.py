@@ -30,11 +30,21 @@ class Evidence:
     frames: FrameBuffer = field(default_factory=FrameBuffer)
     trace: TraceRecorder | None = None
     open: bool = True
+    keep: bool = True  # False: the client said at close that nobody will read it
     secrets: Redactor = field(default_factory=Redactor)
     console: ConsoleLog = field(default_factory=ConsoleLog)
     downloads: Downloads | None = None  # the files it downloaded (a folder of its own)
     # (merged trace, secret count) -> its redacted copy, so a repeated export is not redone.
     _redacted_trace: tuple[bytes, int, bytes] | None = field(default=None, repr=False)
+
+    def discard(self) -> None:
+        """Drop the recording and the trace (the console log and downloads stay)."""
+        self.keep = False
+        self.frames.record = False
+        self.frames.clear()
+        if self.trace is not None:
+            self.trace.delete()
+        self.trace = None
 
     def redacted_trace(self, merged: bytes) -> bytes:
         """Return ``merged`` (a trace.zip) with the session's secrets blanked in every member."""

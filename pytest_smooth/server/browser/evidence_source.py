@@ -34,6 +34,12 @@ class EvidenceMethods:
             raise KeyError(task_id)
         return await masked_screenshot(session.warm.page, "png", self.action_timeout)
 
+    def discard_evidence(self, task_id: str) -> None:
+        """Skip ``task_id``'s final frame and trace export at its close: nobody will read them."""
+        evidence = self.evidence.get(task_id)
+        if evidence is not None:
+            evidence.keep = False
+
     async def trace_zip(self, task_id: str) -> bytes | None:
         return await self.evidence.trace_zip(task_id)
 

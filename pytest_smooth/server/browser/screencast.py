@@ -12,6 +12,8 @@ import time
 from typing import TYPE_CHECKING
 from typing import Any
 
+from pytest_smooth.server.page.secret_fields import masked_screenshot
+
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext
     from playwright.async_api import CDPSession
@@ -26,6 +28,7 @@ SCREENCAST_PARAMS: dict[str, Any] = {
     "everyNthFrame": 1,
 }
 MAX_FRAMES = 300
+FINAL_FRAME_QUALITY = 55
 MAX_FRAME_BYTES = 6 * 1024 * 1024
 
 
@@ -151,3 +154,12 @@ class Screencast:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(cdp.send("Page.stopScreencast"), timeout)
             await asyncio.wait_for(cdp.detach(), timeout)
+
+
+async def final_frame(screencast: Screencast, page: Page, frames: FrameBuffer) -> None:
+    """Add the page as it is now to ``frames``: the screencast may not have sent it yet."""
+    with contextlib.suppress(Exception):  # best effort: the page may be gone
+        jpeg = await screencast.capture()
+        if jpeg is None:
+            jpeg = await masked_screenshot(page, "jpeg", 2.0, quality=FINAL_FRAME_QUALITY)
+        frames.add(int(time.time() * 1000), jpeg)

@@ -17,11 +17,11 @@ from pytest_smooth.server.browser.fidelity import FidelityNotes
 from pytest_smooth.server.browser.fidelity import reply_output
 from pytest_smooth.server.browser.fidelity import session_approximations
 from pytest_smooth.server.browser.screencast import Screencast
+from pytest_smooth.server.browser.screencast import final_frame
 from pytest_smooth.server.browser.traces import TraceRecorder
 from pytest_smooth.server.page import actions
 from pytest_smooth.server.page.actions import ActionFailed
 from pytest_smooth.server.page.devices import url_allowed
-from pytest_smooth.server.page.secret_fields import masked_screenshot
 from pytest_smooth.server.page.secret_fields import secret_values
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 # Longest wait for a context to close or a profile to be read at teardown.
 TEARDOWN_TIMEOUT = 5.0
-FINAL_FRAME_QUALITY = 55
 
 
 _CLOSE = "\x00close"  # queue marker: graceful close without a reply (close_session)
@@ -260,16 +259,6 @@ class BrowserSession:
             self.evidence.open = False  # now complete: final frame in, trace finished
             self.torn_down.set()
 
-    async def _final_frame(self, page: Page) -> None:
-        """Add the page as it is now to the recording: the screencast may not have sent it."""
-        with contextlib.suppress(Exception):  # best effort: the page may be gone
-            jpeg = None
-            if self.screencast is not None:
-                jpeg = await self.screencast.capture()
-            if jpeg is None:
-                jpeg = await masked_screenshot(page, "jpeg", 2.0, quality=FINAL_FRAME_QUALITY)
-            self.evidence.frames.add(int(time.time() * 1000), jpeg)
-
     async def _close_context(self, save: bool) -> None:
         warm = self.warm
         if warm is None:
@@ -280,13 +269,18 @@ class BrowserSession:
                 state = await asyncio.wait_for(warm.context.storage_state(), TEARDOWN_TIMEOUT)
                 self.saved_state = dict(state)
                 self.sink.save_profile_state(request.profile_id, self.saved_state)
+        keep = self.evidence.keep
         if self.screencast is not None:
-            if self.evidence.frames.record:
-                await self._final_frame(warm.page)
+            if self.evidence.frames.record and keep:
+                await final_frame(self.screencast, warm.page, self.evidence.frames)
             await self.screencast.stop()
-        if self.evidence.trace is not None:
+        trace = self.evidence.trace
+        if trace is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.evidence.trace.finish(), TEARDOWN_TIMEOUT)
+                ending = trace.finish() if keep else trace.discard()
+                await asyncio.wait_for(ending, TEARDOWN_TIMEOUT)
+        if not keep:
+            self.evidence.discard()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(warm.close(), TEARDOWN_TIMEOUT)
 

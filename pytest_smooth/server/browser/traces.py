@@ -76,6 +76,14 @@ class TraceRecorder:
         async with self._lock:
             await self._cut(restart=False)
 
+    async def discard(self) -> None:
+        """Stop tracing without writing the last chunk (nobody will read it); drop the rest."""
+        async with self._lock:
+            context, self._context = self._context, None
+            if context is not None:
+                await context.tracing.stop()  # no path: the driver zips nothing
+        self.delete()
+
     def merged(self, frames: Sequence[Frame] = ()) -> bytes:
         """All chunks and ``frames`` as one trace.zip (cached until either changes)."""
         key = (len(self.chunks), len(frames), frames[-1][0] if frames else 0)

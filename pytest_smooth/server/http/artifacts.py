@@ -37,11 +37,12 @@ TRACING_OFF = (
 )
 NO_RECORDING = (
     "no recording: the session kept no screencast frames"
-    " (opened with enable_recording=False, or its evidence was dropped)"
+    " (opened with enable_recording=False, closed with keep_evidence=False, or its evidence"
+    " was dropped)"
 )
 NO_TRACE = (
-    "no trace was recorded for this task (opened with enable_recording=False, or its evidence"
-    " was dropped)"
+    "no trace was recorded for this task (opened with enable_recording=False, closed with"
+    " keep_evidence=False, or its evidence was dropped)"
 )
 _NO_STORE = {"Cache-Control": "no-store"}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pytest_smooth.server.protocol.executor import discard_evidence
 from pytest_smooth.server.protocol.registry import TaskRegistry
 from pytest_smooth.server.protocol.resources import Reply
 from pytest_smooth.server.protocol.resources import err
@@ -50,6 +51,8 @@ class EventIntake(TaskRegistry):
         event_id = event_id or new_id("event")
         task.requests[event_id] = name
         if action == "close":
+            if action_input.get("keep_evidence") is False:
+                discard_evidence(self.require_executor(), task.id)
             self._close_gracefully(task, event_id)
         else:
             self._submit(task, event_id, str(action), action_input)

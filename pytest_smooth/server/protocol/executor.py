@@ -106,6 +106,20 @@ class ContextCounter(Protocol):
         """Return the number of open browser contexts."""
 
 
+@runtime_checkable
+class EvidenceKeeper(Protocol):
+    """An executor that keeps evidence, which a client may say at close it will not read."""
+
+    def discard_evidence(self, task_id: str) -> None:
+        """Let ``task_id``'s close skip its final frame and trace export; drop its recording."""
+
+
+def discard_evidence(executor: object, task_id: str) -> None:
+    """Tell an executor that keeps evidence that nobody will read ``task_id``'s."""
+    if isinstance(executor, EvidenceKeeper):
+        executor.discard_evidence(task_id)
+
+
 async def start_executor(executor: object, timeout: float) -> None:
     """Start an executor that needs it (a browser launch), bounded by ``timeout``."""
     if isinstance(executor, Startable):

@@ -25,7 +25,7 @@ from pytest_smooth._core.models import GotoInput
 from pytest_smooth._core.models import RunTaskInput
 from pytest_smooth._core.models import TaskRequest
 
-# Input model per action name; ``close`` takes no input.
+# Input model per action name; ``close`` takes none (but for ``keep_evidence``).
 ACTION_INPUTS: dict[str, type[BaseModel] | None] = {
     "goto": GotoInput,
     "extract": ExtractInput,
@@ -208,8 +208,9 @@ def parse_action(name: str, payload: Any) -> tuple[str, dict[str, Any]] | tuple[
         return 400, f"unknown {name} {action!r}; known: {', '.join(sorted(known))}"
     raw_input = payload.get("input")
     model = ACTION_INPUTS[action]
-    if model is None:
-        return action, {}
+    if model is None:  # close: only our keep_evidence extension is read (wire-extensions.md)
+        keep = raw_input.get("keep_evidence") if isinstance(raw_input, dict) else None
+        return action, {} if keep is not False else {"keep_evidence": False}
     if not isinstance(raw_input, dict):
         return 422, f"{action} needs an 'input' object"
     try:
