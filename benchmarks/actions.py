@@ -30,6 +30,9 @@ from pytest_smooth.server.browser.discovery import CHROMIUM_ARGS
 from ._results import Figure
 from ._results import median
 from .backend import Backend
+from .backend import cpu_delta
+from .backend import driver_pid
+from .backend import tree_cpu
 from .site import Site
 
 JS = "1 + 1"
@@ -61,6 +64,23 @@ def _evals(sessions: dict[str, SmoothSession], page: Page, count: int) -> dict[s
             out[name].append(_timed(lambda s=session: s.evaluate_js(JS)))  # type: ignore[misc]
         out["raw"].append(_timed(lambda: page.evaluate(JS)))
     return out
+
+
+def _where(evaluate: Callable[[], object], root: int, count: int) -> tuple[float, dict[str, float]]:
+    """Wall ms an evaluate and the CPU ms of each process kind under ``root`` (and this thread)."""
+    before, own = tree_cpu(root), time.thread_time()
+    start = time.perf_counter()
+    for _ in range(count):
+        evaluate()
+    wall = (time.perf_counter() - start) * 1000 / count
+    cpu = {k: v * 1000 / count for k, v in cpu_delta(before, tree_cpu(root)).items()}
+    cpu["client"] = (time.thread_time() - own) * 1000 / count
+    return wall, cpu
+
+
+def _where_note(label: str, wall: float, cpu: dict[str, float]) -> str:
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+    return f"{label} {wall:.2f} ms wall, CPU ms an evaluate: {parts}"
 
 
 def _smooth_py(backend: Backend, url: str, count: int) -> tuple[list[float], list[float]]:
@@ -101,6 +121,8 @@ def run(*, quick: bool, browser: str | None) -> list[Figure]:
             _evals(sessions, page, 5)  # warm-up: connections, JIT, caches
             quiet = _evals(sessions, page, n_eval)
             http = [_timed(lambda: bare.get("v1/task")) for _ in range(n_eval)]
+            ours = _where(lambda: plain.evaluate_js(JS), backend.pid, n_eval)
+            raw = _where(lambda: page.evaluate(JS), driver_pid(os.getpid()), n_eval)
             with cpu_hog():
                 hog = _evals(sessions, page, n_eval)
             for i in range(n_goto):
@@ -114,7 +136,9 @@ def run(*, quick: bool, browser: str | None) -> list[Figure]:
                quiet["raw"], "ratio_max", 1.5,
                note=f"floor: raw + one loopback HTTP round trip to the same server "
                     f"({median(http):.2f} ms) = {floor:.2f} ms, {floor / median(quiet['raw']):.2f}x"
-                    " raw; session with enable_recording=False"),
+                    " raw; session with enable_recording=False; where the time goes: "
+                    f"{_where_note('ours', *ours)}; {_where_note('raw', *raw)}; the rest of "
+                    "the wall time is waiting for the next process to wake up"),
         Figure("evaluate_js round trip, quiet, recording", "ms", quiet["recording"],
                "raw Playwright", quiet["raw"], "ratio_max", 1.5,
                note="the default session: its Playwright trace snapshots the DOM before and "

@@ -1,11 +1,13 @@
 """A whole session cycle (open, first goto, close), ours against raw Playwright's.
 
 Ours: ``SmoothClient.session()``, ``goto``, ``close`` on the local backend in its own process
-(as the plugin runs it), recording (the default) and not. Raw: ``new_context``, ``new_page``,
-``goto``, ``close`` on the same Chromium binary. Each sample is the wall time of a block of
-cycles divided by its length, and our block ends only when the backend is idle again (its
-contexts closed, its pool refilled): the background work a cycle causes is charged to it, never
-to the block that follows. The sides take turns going first. The CPU of each process tree,
+(as the plugin runs it): recording (the default), recording closed with ``keep_evidence=False``
+(what the plugin does for a passing test under ``retain-on-failure``), and not recording.
+Raw: ``new_context``, ``new_page``, ``goto``, ``close`` on the same Chromium binary. Each sample
+is the wall time of a block of cycles divided by its length, and our block ends only when the
+backend is idle again (its contexts closed, its pool refilled): the background work a cycle
+causes is charged to it, never to the block that follows. The sides take turns going first. The
+CPU of each process tree,
 read around each block, says where the time goes.
 """
 
@@ -31,14 +33,17 @@ from .backend import tree_cpu
 from .site import Site
 
 BLOCK = 5  # cycles a block
-SIDES = ("recording", "plain", "raw")
+SIDES = ("recording", "discarded", "plain", "raw")
 
 
-def _ours(client: SmoothClient, backend: Backend, site: Site, first: int, record: bool) -> float:
+def _ours(
+    client: SmoothClient, backend: Backend, site: Site, first: int, record: bool, keep: bool
+) -> float:
     start = time.perf_counter()
     for i in range(first, first + BLOCK):
         session = client.session(enable_recording=record)
         session.goto(site.url(i))
+        session.keep_evidence = keep
         session.close()
     backend.wait_idle()
     return (time.perf_counter() - start) * 1000 / BLOCK
@@ -66,11 +71,13 @@ def run(*, quick: bool, browser: str | None) -> list[Figure]:
         launched = pw.chromium.launch(executable_path=browser, args=list(CHROMIUM_ARGS))
         driver = driver_pid(os.getpid())
         cycles: dict[str, Callable[[int], float]] = {
-            "recording": lambda first: _ours(client, backend, site, first, True),
-            "plain": lambda first: _ours(client, backend, site, first, False),
+            "recording": lambda first: _ours(client, backend, site, first, True, True),
+            "discarded": lambda first: _ours(client, backend, site, first, True, False),
+            "plain": lambda first: _ours(client, backend, site, first, False, True),
             "raw": lambda first: _raw(launched, site, first),
         }
-        roots = {"recording": backend.pid, "plain": backend.pid, "raw": driver}
+        roots = {side: backend.pid for side in SIDES}
+        roots["raw"] = driver
         for side in SIDES:
             cycles[side](0)  # warm-up
         for block in range(blocks):
@@ -90,6 +97,10 @@ def run(*, quick: bool, browser: str | None) -> list[Figure]:
                     "idle again"),
         Figure(f"{name}, p95 of blocks", "ms", [p95(walls["recording"])], ref,
                [p95(walls["raw"])], "ratio_max", 1.3),
+        Figure(f"{name}, recording, evidence not kept", "ms", walls["discarded"], ref,
+               walls["raw"], "ratio_max", 1.3,
+               note="a passing test under retain-on-failure: closed with keep_evidence=False, "
+                    "so no final frame and no trace export"),
         Figure(f"{name}, enable_recording=False", "ms", walls["plain"], ref, walls["raw"],
                "ratio_max", 1.3),
         Figure(f"{name}, enable_recording=False, p95", "ms", [p95(walls["plain"])], ref,
