@@ -7,8 +7,7 @@ Raw: ``new_context``, ``new_page``, ``goto``, ``close`` on the same Chromium bin
 is the wall time of a block of cycles divided by its length, and our block ends only when the
 backend is idle again (its contexts closed, its pool refilled): the background work a cycle
 causes is charged to it, never to the block that follows. The sides take turns going first. The
-CPU of each process tree,
-read around each block, says where the time goes.
+CPU of each process tree, read around each block, says where the time goes.
 """
 
 from __future__ import annotations
