@@ -280,7 +280,8 @@ class BrowserSession:
                 ending = trace.finish() if keep else trace.discard()
                 await asyncio.wait_for(ending, TEARDOWN_TIMEOUT)
         if not keep:
-            self.evidence.discard()
+            with contextlib.suppress(Exception):  # a chunk file that will not go: still close
+                self.evidence.discard()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(warm.close(), TEARDOWN_TIMEOUT)
 
