@@ -77,12 +77,11 @@ class TraceRecorder:
             await self._cut(restart=False)
 
     async def discard(self) -> None:
-        """Stop tracing without writing the last chunk (nobody will read it); drop the rest."""
+        """Stop tracing without writing the last chunk: nobody will read it."""
         async with self._lock:
             context, self._context = self._context, None
             if context is not None:
                 await context.tracing.stop()  # no path: the driver zips nothing
-        self.delete()
 
     def merged(self, frames: Sequence[Frame] = ()) -> bytes:
         """All chunks and ``frames`` as one trace.zip (cached until either changes)."""
